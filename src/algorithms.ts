@@ -1,0 +1,79 @@
+/**
+ * Every algorithm p7m speaks, described once. Dispatch reads these tables; a name or OID that is not here is
+ * an UnsupportedAlgorithmError at the boundary (the jose `jwe_algorithms` model).
+ */
+import { OID, oidName } from './oids.js';
+import { UnsupportedAlgorithmError } from './errors.js';
+
+export type ContentCipherName = 'aes-128-cbc' | 'aes-192-cbc' | 'aes-256-cbc' | 'des-ede3-cbc';
+
+export interface ContentCipher {
+  readonly name: ContentCipherName;
+  readonly oid: string;
+  /** node:crypto cipher name. */
+  readonly nodeName: string;
+  readonly keyLength: number;
+  readonly blockSize: number;
+  readonly ivLength: number;
+  /** false: read only (3DES is what `openssl cms -encrypt` writes by default; p7m never writes it). */
+  readonly writable: boolean;
+}
+
+/** RFC 3565 §4.1 (AES-CBC, parameters = 16-byte IV OCTET STRING); RFC 3370 §5.1 (des-ede3-cbc, 8-byte IV). */
+export const CONTENT_CIPHERS: readonly ContentCipher[] = [
+  { name: 'aes-128-cbc', oid: OID.aes128Cbc, nodeName: 'aes-128-cbc', keyLength: 16, blockSize: 16, ivLength: 16, writable: true },
+  { name: 'aes-192-cbc', oid: OID.aes192Cbc, nodeName: 'aes-192-cbc', keyLength: 24, blockSize: 16, ivLength: 16, writable: true },
+  { name: 'aes-256-cbc', oid: OID.aes256Cbc, nodeName: 'aes-256-cbc', keyLength: 32, blockSize: 16, ivLength: 16, writable: true },
+  { name: 'des-ede3-cbc', oid: OID.desEde3Cbc, nodeName: 'des-ede3-cbc', keyLength: 24, blockSize: 8, ivLength: 8, writable: false },
+];
+
+/** Named for error messages: known-but-refused algorithms (RFC 8551 §2.7: weak ciphers must not be used). */
+const REFUSED_CONTENT: Record<string, string> = {
+  [OID.rc2Cbc]: 'rc2-cbc',
+  [OID.desCbc]: 'des-cbc',
+  [OID.aes128Gcm]: 'aes-128-gcm',
+  [OID.aes192Gcm]: 'aes-192-gcm',
+  [OID.aes256Gcm]: 'aes-256-gcm',
+};
+
+export function contentCipherByName(name: string): ContentCipher {
+  const c = CONTENT_CIPHERS.find((x) => x.name === name && x.writable);
+  if (!c) throw new UnsupportedAlgorithmError(`unsupported content cipher ${name}`);
+  return c;
+}
+
+export function contentCipherByOid(oid: string): ContentCipher {
+  const c = CONTENT_CIPHERS.find((x) => x.oid === oid);
+  if (!c) {
+    const name = REFUSED_CONTENT[oid] ?? oidName(oid) ?? 'unknown';
+    throw new UnsupportedAlgorithmError(`unsupported content encryption algorithm ${name} (${oid})`);
+  }
+  return c;
+}
+
+export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+
+export interface HashAlg { readonly name: HashName; readonly oid: string; readonly length: number }
+
+/** RFC 5754 §2 digest OIDs; node:crypto names are the same strings. */
+export const HASHES: readonly HashAlg[] = [
+  { name: 'sha1', oid: OID.sha1, length: 20 },
+  { name: 'sha224', oid: OID.sha224, length: 28 },
+  { name: 'sha256', oid: OID.sha256, length: 32 },
+  { name: 'sha384', oid: OID.sha384, length: 48 },
+  { name: 'sha512', oid: OID.sha512, length: 64 },
+];
+
+export function hashByName(name: string): HashAlg {
+  const h = HASHES.find((x) => x.name === name);
+  if (!h) throw new UnsupportedAlgorithmError(`unsupported hash ${name}`);
+  return h;
+}
+
+export function hashByOid(oid: string): HashAlg {
+  const h = HASHES.find((x) => x.oid === oid);
+  if (!h) throw new UnsupportedAlgorithmError(`unsupported hash algorithm ${oidName(oid) ?? 'unknown'} (${oid})`);
+  return h;
+}
+
+export type KeyTransportName = 'pkcs1' | 'oaep';

@@ -1,0 +1,28 @@
+import { parse, type Options } from '../args.js';
+import { openInputFile } from '../io.js';
+import { UsageError } from '../../errors.js';
+
+export const help = `usage: p7m inspect [IN] [--json]
+
+Show what a CMS EnvelopedData message is and who it is for, without any key: content type, version,
+encoding, every recipient (kind, issuer and serial or subject key identifier, key transport
+algorithm and its parameters, encrypted key size), the content cipher, its IV and sizes.
+
+options:
+  --json    print the same as JSON
+
+example:
+  p7m inspect report.pdf.p7m
+  p7m inspect smime.p7m --json | jq '.recipients[].identifier'
+`;
+
+const options: Options = { json: { type: 'boolean' } };
+
+export async function run(args: string[]): Promise<number> {
+  const { values: v, positionals } = parse(args, options);
+  if (positionals.length > 1) throw new UsageError('inspect takes one input file');
+  const { inspectStream, formatInspection } = await import('../../inspect.js');
+  const r = await inspectStream(openInputFile(positionals[0]).stream());
+  process.stdout.write(v.json ? JSON.stringify(r, null, 2) + '\n' : formatInspection(r));
+  return 0;
+}

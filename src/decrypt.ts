@@ -1,0 +1,178 @@
+/**
+ * Decryption orchestration: read the envelope header, pick the RecipientInfo(s) addressed to the
+ * identity, unwrap, and stream the content through the content cipher into a sink that is committed
+ * only after the last block's padding was checked.
+ */
+import { createDecipheriv, createPublicKey, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { type ContentCipher, contentCipherByOid } from './algorithms.js';
+import { DecryptionFailedError, MalformedInputError, NoMatchingRecipientError, P7mError } from './errors.js';
+import { octetString, parseBer } from './format/asn1.js';
+import type { RecipientInfo } from './format/recipient-info.js';
+import { type CertInfo } from './keys/certificate.js';
+import { type Limits, resolveLimits } from './limits.js';
+import type { Identity } from './recipient.js';
+import { RsaIdentity } from './recipients/rsa.js';
+import { describeRecipient } from './describe.js';
+import { MemorySink, type Sink } from './io/sink.js';
+import { openInput } from './stream/armor.js';
+import { type EnvelopeHeader, readEnvelope } from './stream/envelope-reader.js';
+
+/** What identifies the decrypting party. */
+export type DecryptKeyOptions =
+  | { key: KeyObject | Uint8Array | string; certificate?: CertInfo | Uint8Array | string; password?: string | (() => string | Promise<string>) }
+  | { pkcs12: Uint8Array; password: string | (() => string | Promise<string>) }
+  | { identity: Identity };
+
+export type DecryptOptions = DecryptKeyOptions & { limits?: Partial<Limits> };
+
+export interface DecryptInfo {
+  /** Index (0-based) and description of the RecipientInfo that was used. */
+  readonly recipient: { index: number; description: string };
+  readonly contentCipher: ContentCipher['name'];
+  /** Type of the decrypted content: id-data, or id-signedData for a signed message. */
+  readonly contentType: string;
+  readonly header: EnvelopeHeader;
+}
+
+export interface DecryptResult extends DecryptInfo {
+  readonly content: Uint8Array;
+}
+
+const toBytes = (x: Uint8Array | string): Uint8Array => (typeof x === 'string' ? Buffer.from(x) : x);
+
+/** Builds the Identity from key material (lazy-loading the key parsers). */
+export async function resolveIdentity(opts: DecryptKeyOptions): Promise<Identity> {
+  if ('identity' in opts) return opts.identity;
+  if ('pkcs12' in opts) {
+    const { loadPkcs12 } = await import('./keys/pkcs12.js');
+    const pw = typeof opts.password === 'function' ? await opts.password() : opts.password;
+    const p = await loadPkcs12(opts.pkcs12, pw);
+    return new RsaIdentity(p.key, p.certificate);
+  }
+  let key: KeyObject;
+  let certs: CertInfo[] = [];
+  if (isKeyObject(opts.key)) {
+    key = opts.key;
+  } else {
+    const { loadPrivateKey } = await import('./keys/private-key.js');
+    const loaded = await loadPrivateKey(toBytes(opts.key), opts.password);
+    key = loaded.key;
+    certs = loaded.certificates;
+  }
+  let cert: CertInfo | undefined;
+  if (opts.certificate !== undefined) {
+    if (isCertInfo(opts.certificate)) cert = opts.certificate;
+    else {
+      const { loadCertificates } = await import('./keys/certificate.js');
+      cert = loadCertificates(toBytes(opts.certificate))[0];
+    }
+  } else if (certs.length > 0) {
+    // A PEM holding key and certificate together: use the certificate whose key is ours.
+    const spki = (k: KeyObject): Buffer => createPublicKey(k).export({ type: 'spki', format: 'der' });
+    const mine = spki(key);
+    cert = certs.find((c) => spki(c.publicKey).equals(mine));
+  }
+  return new RsaIdentity(key, cert);
+}
+
+function isKeyObject(x: unknown): x is KeyObject {
+  return typeof x === 'object' && x !== null && (x as KeyObject).type === 'private' && typeof (x as KeyObject).export === 'function';
+}
+function isCertInfo(x: unknown): x is CertInfo {
+  return typeof x === 'object' && x !== null && 'issuerDer' in x && 'publicKey' in x;
+}
+
+/** The content-encryption IV from the algorithm parameters (RFC 3565 §4.1, RFC 3370 §5.1). */
+function ivOf(header: EnvelopeHeader, cipher: ContentCipher): Uint8Array {
+  const params = header.contentEncryptionAlgorithm.params;
+  if (!params) throw new MalformedInputError(`content encryption algorithm ${cipher.name} has no IV`);
+  const iv = octetString(parseBer(params, 'content encryption IV'), 'content encryption IV');
+  if (iv.length !== cipher.ivLength) throw new MalformedInputError(`content encryption IV is ${iv.length} bytes, ${cipher.name} needs ${cipher.ivLength}`);
+  return iv;
+}
+
+interface Candidate { index: number; cek: Uint8Array }
+
+/**
+ * Choose which RecipientInfos to unwrap. Identified matches ('yes') win, and only the first is used;
+ * otherwise every 'maybe' (a bare RSA key against RSA recipients of its size, as `openssl cms
+ * -decrypt` without -recip). Each goes through the same oracle-free unwrap.
+ */
+function candidates(ris: readonly RecipientInfo[], identity: Identity, cipher: ContentCipher): Candidate[] {
+  const matches = ris.map((ri) => identity.match(ri));
+  const yes = matches.indexOf('yes');
+  const chosen = yes >= 0 ? [yes] : matches.flatMap((m, i) => (m === 'maybe' ? [i] : []));
+  if (chosen.length === 0) {
+    const list = ris.map((ri, i) => `${i + 1}: ${describeRecipient(ri)}`);
+    throw new NoMatchingRecipientError('no recipient in this message matches the given key or certificate', list);
+  }
+  return chosen.map((index) => ({ index, cek: identity.unwrap(ris[index]!, cipher) }));
+}
+
+export interface DecryptCore {
+  readonly info: Omit<DecryptInfo, 'recipient'>;
+  /** Streams the content into one sink per candidate; returns the candidate whose padding was right. */
+  run(sinkFor: (candidate: number, count: number) => Promise<Sink>): Promise<DecryptInfo>;
+}
+
+/** Opens a message (any input form) and prepares its decryption; nothing is written yet. */
+export async function openDecryption(source: AsyncIterable<Uint8Array>, identity: Identity, limits?: Partial<Limits>): Promise<DecryptCore> {
+  const input = await openInput(source);
+  const env = await readEnvelope(input.der, resolveLimits(limits));
+  const { header } = env;
+  const cipher = contentCipherByOid(header.contentEncryptionAlgorithm.oid);
+  const iv = ivOf(header, cipher);
+  const cands = candidates(header.recipientInfos, identity, cipher);
+  const info = { contentCipher: cipher.name, contentType: header.contentType, header };
+
+  return {
+    info,
+    async run(sinkFor) {
+      const sinks: Sink[] = [];
+      try {
+        for (let i = 0; i < cands.length; i++) sinks.push(await sinkFor(i, cands.length));
+        const deciphers = cands.map((c) => createDecipheriv(cipher.nodeName, c.cek, iv));
+        for await (const chunk of env.content) {
+          for (let i = 0; i < deciphers.length; i++) await sinks[i]!.write(deciphers[i]!.update(chunk));
+        }
+        // Padding of the last block (RFC 5652 §6.3). A wrong key (random CEK after a failed unwrap) ends
+        // here too, so every failure is the same DecryptionFailedError.
+        let winner = -1;
+        let winners = 0;
+        for (let i = 0; i < deciphers.length; i++) {
+          let last: Uint8Array | null = null;
+          try { last = deciphers[i]!.final(); } catch { last = null; }
+          if (last !== null) {
+            await sinks[i]!.write(last);
+            winners++;
+            if (winner < 0) winner = i;
+          }
+        }
+        if (winners !== 1) throw new DecryptionFailedError();
+        for (let i = 0; i < sinks.length; i++) if (i !== winner) await sinks[i]!.abort();
+        await sinks[winner]!.commit();
+        const c = cands[winner]!;
+        return { ...info, recipient: { index: c.index, description: describeRecipient(header.recipientInfos[c.index]!) } };
+      } catch (e) {
+        await Promise.all(sinks.map((s) => s.abort().catch(() => undefined)));
+        if (e instanceof P7mError) throw e;
+        throw new MalformedInputError(`cannot read the message: ${(e as Error).message}`, { cause: e });
+      } finally {
+        // Drain nothing more: close the content generator so the source is released.
+        await env.content.return(undefined).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** Buffer API: decrypts a whole message (DER, PEM or S/MIME) held in memory. */
+export async function decrypt(p7m: Uint8Array, opts: DecryptOptions): Promise<DecryptResult> {
+  const identity = await resolveIdentity(opts);
+  const core = await openDecryption(Readable.from([p7m]), identity, opts.limits);
+  const sinks: MemorySink[] = [];
+  const info = await core.run(async () => { const s = new MemorySink(); sinks.push(s); return s; });
+  // Exactly one sink is committed: the candidate whose padding checked.
+  const content = sinks.find((s) => s.committed)!.bytes();
+  return { ...info, content };
+}

@@ -1,0 +1,128 @@
+/**
+ * Encryption orchestration (RFC 5652 §6): a fresh content-encryption key from the CSPRNG, one
+ * RecipientInfo per recipient, the content streamed through the content cipher, framed as definite
+ * DER when its length is known and as indefinite BER when it is not.
+ */
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { type ContentCipherName, type HashName, contentCipherByName, hashByName } from './algorithms.js';
+import { UsageError } from './errors.js';
+import { encodeRecipientInfos, encodeKeyTransRecipientInfo, type RecipientInfo } from './format/recipient-info.js';
+import { envelopeFraming, envelopedDataVersion } from './format/enveloped.js';
+import { TAG, tlv } from './format/der.js';
+import type { CertInfo } from './keys/certificate.js';
+import { OID } from './oids.js';
+import type { Recipient } from './recipient.js';
+import { type KeyTransport, type RidKind, RsaRecipient, checkRecipientCertificate } from './recipients/rsa.js';
+import { type OutputForm, encodeOutput } from './stream/armor.js';
+
+export interface EncryptOptions {
+  /** Recipient certificates: parsed, or DER/PEM bytes (a PEM with several certificates adds each). */
+  recipients: ReadonlyArray<CertInfo | Uint8Array | string>;
+  cipher?: ContentCipherName;
+  keyTransport?: KeyTransport;
+  oaepHash?: HashName;
+  rid?: RidKind;
+  /** Accept certificates outside their validity period. */
+  allowExpired?: boolean;
+  /** Type of the content being enveloped: id-data, or id-signedData for sign-then-encrypt. */
+  contentType?: string;
+  /** Time used for certificate validity (injectable for tests). */
+  clock?: () => Date;
+}
+
+/** Events for the demo and verbose output; no secret values are passed. */
+export interface EncryptObserver {
+  onSessionKey?(info: { cipher: ContentCipherName; keyLength: number; ivLength: number }): void;
+  onRecipient?(info: { index: number; subject: string; keyTransport: KeyTransport; encryptedKeyLength: number }): void;
+}
+
+/** The chunk size of the content path: ~1 MiB (64 KiB chunks halve the throughput here). */
+export const CHUNK_SIZE = 1 << 20;
+
+async function resolveRecipients(list: EncryptOptions['recipients']): Promise<CertInfo[]> {
+  const out: CertInfo[] = [];
+  let loader: typeof import('./keys/certificate.js') | undefined;
+  for (const r of list) {
+    if (typeof r === 'object' && 'issuerDer' in r) { out.push(r); continue; }
+    loader ??= await import('./keys/certificate.js');
+    out.push(...loader.loadCertificates(typeof r === 'string' ? Buffer.from(r) : r));
+  }
+  if (out.length === 0) throw new UsageError('at least one recipient certificate is required');
+  return out;
+}
+
+export interface PreparedEnvelope {
+  /** Frames and encrypts a content of `length` bytes (null: unknown, indefinite BER). */
+  stream(content: AsyncIterable<Uint8Array>, length: number | null): AsyncGenerator<Uint8Array>;
+}
+
+/** Validates the options and recipients, wraps a fresh key for each recipient. */
+export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptObserver): Promise<PreparedEnvelope> {
+  const cipher = contentCipherByName(opts.cipher ?? 'aes-256-cbc');
+  const keyTransport = opts.keyTransport ?? 'pkcs1';
+  if (keyTransport !== 'pkcs1' && keyTransport !== 'oaep') throw new UsageError(`unknown key transport ${keyTransport}`);
+  const oaepHash = hashByName(opts.oaepHash ?? 'sha256').name;
+  const rid = opts.rid ?? 'issuer-serial';
+  if (rid !== 'issuer-serial' && rid !== 'ski') throw new UsageError(`unknown recipient identifier ${rid}`);
+  const now = (opts.clock ?? (() => new Date()))();
+  const certs = await resolveRecipients(opts.recipients);
+  for (const c of certs) checkRecipientCertificate(c, { now, allowExpired: opts.allowExpired ?? false });
+
+  const cek = randomBytes(cipher.keyLength);
+  const iv = randomBytes(cipher.ivLength);
+  observer?.onSessionKey?.({ cipher: cipher.name, keyLength: cek.length, ivLength: iv.length });
+  const recipients: Recipient[] = certs.map((c) => new RsaRecipient(c, { keyTransport, oaepHash, rid }));
+  const infos: RecipientInfo[] = recipients.map((r, index) => {
+    const ri = r.wrap(cek);
+    if (ri.type === 'ktri') observer?.onRecipient?.({ index, subject: certs[index]!.subject, keyTransport, encryptedKeyLength: ri.encryptedKey.length });
+    return ri;
+  });
+  const recipientInfosDer = encodeRecipientInfos(infos.map((ri) => {
+    if (ri.type !== 'ktri') throw new Error('unreachable: only key transport recipients are written');
+    return encodeKeyTransRecipientInfo(ri);
+  }));
+  const version = envelopedDataVersion({ recipientInfos: infos });
+  const contentEncryptionAlgorithm = { oid: cipher.oid, params: tlv(TAG.OCTET_STRING, iv) };
+  const contentType = opts.contentType ?? OID.data;
+
+  return {
+    async *stream(content, length) {
+      // PKCS#7 padding always adds 1..blockSize bytes (RFC 5652 §6.3).
+      const ciphertextLength = length === null ? null : (Math.floor(length / cipher.blockSize) + 1) * cipher.blockSize;
+      const framing = envelopeFraming({ version, recipientInfosDer, contentType, contentEncryptionAlgorithm, ciphertextLength });
+      const c = createCipheriv(cipher.nodeName, cek, iv);
+      yield framing.prefix;
+      let seen = 0;
+      for await (const chunk of content) {
+        seen += chunk.length;
+        if (length !== null && seen > length) throw new UsageError('the input grew while it was being encrypted');
+        const out = c.update(chunk);
+        if (out.length) yield* framing.segment(out);
+      }
+      if (length !== null && seen !== length) throw new UsageError('the input shrank while it was being encrypted');
+      yield* framing.segment(c.final());
+      yield framing.suffix;
+    },
+  };
+}
+
+/** Re-chunk a byte stream into ~CHUNK_SIZE pieces (the content path's unit). */
+export async function* rechunk(src: AsyncIterable<Uint8Array>, size = CHUNK_SIZE): AsyncGenerator<Uint8Array> {
+  let parts: Uint8Array[] = [];
+  let n = 0;
+  for await (const c of src) {
+    parts.push(c); n += c.length;
+    if (n >= size) { yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, n); parts = []; n = 0; }
+  }
+  if (n > 0) yield parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+}
+
+/** Buffer API: encrypt `content` for the recipients; returns the message (DER unless `form` says otherwise). */
+export async function encrypt(content: Uint8Array | string, opts: EncryptOptions & { form?: OutputForm }): Promise<Uint8Array> {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content;
+  const env = await prepareEnvelope(opts);
+  const parts: Uint8Array[] = [];
+  for await (const p of encodeOutput(env.stream(Readable.from(bytes.length ? [bytes] : []), bytes.length), opts.form ?? 'der')) parts.push(p);
+  return new Uint8Array(Buffer.concat(parts));
+}

@@ -1,0 +1,12 @@
+/** p7m: CMS / PKCS#7 EnvelopedData (RFC 5652) for Node, streaming, with replay-proof signed messages. */
+export { encrypt, prepareEnvelope, type EncryptOptions, type EncryptObserver, CHUNK_SIZE } from './encrypt.js';
+export { decrypt, openDecryption, resolveIdentity, type DecryptOptions, type DecryptResult, type DecryptInfo } from './decrypt.js';
+export { inspect, inspectStream, type Inspection } from './inspect.js';
+export { encryptStream, decryptStream } from './streams.js';
+export * from './errors.js';
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { CONTENT_CIPHERS, type ContentCipherName, type HashName } from './algorithms.js';
+export { OID } from './oids.js';
+export type { Recipient, Identity } from './recipient.js';
+export { RsaRecipient, RsaIdentity } from './recipients/rsa.js';
+export type { CertInfo } from './keys/certificate.js';

@@ -1,0 +1,120 @@
+/**
+ * Where plaintext (or a written message) goes. A sink is committed only after everything was checked
+ * (last CBC block's padding, and for signed messages the signature and replay checks); until then a
+ * file output lives in a private temporary file beside the target, renamed into place on commit.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { IoError } from '../errors.js';
+
+export interface Sink {
+  write(chunk: Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export class MemorySink implements Sink {
+  readonly chunks: Uint8Array[] = [];
+  size = 0;
+  committed = false;
+  async write(chunk: Uint8Array): Promise<void> {
+    // copy: callers may reuse their buffers
+    this.chunks.push(Uint8Array.from(chunk));
+    this.size += chunk.length;
+  }
+  async commit(): Promise<void> { this.committed = true; }
+  async abort(): Promise<void> { this.chunks.length = 0; this.size = 0; }
+  bytes(): Uint8Array { return Buffer.concat(this.chunks, this.size); }
+}
+
+/** Coalesce small writes into ~1 MiB writes: the content path's throughput depends on it. */
+const WRITE_BATCH = 1 << 20;
+
+function ioError(what: string, e: unknown): IoError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const reason = code === 'ENOENT' ? 'no such file or directory'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'ENOSPC' ? 'no space left on device'
+    : code === 'EISDIR' ? 'is a directory'
+    : code ?? 'i/o error';
+  return new IoError(`${what}: ${reason}`, { cause: e });
+}
+
+/**
+ * A temp file beside `target`, created exclusively with mode 0600 (plaintext and keys are private),
+ * renamed over the target on commit, removed on abort. Nothing at `target` changes before commit.
+ */
+export class FileSink implements Sink {
+  private pending: Uint8Array[] = [];
+  private pendingSize = 0;
+  private constructor(readonly target: string, readonly tmp: string, private readonly fh: fsp.FileHandle) {}
+
+  static async create(target: string): Promise<FileSink> {
+    const dir = path.dirname(path.resolve(target));
+    const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.p7m-tmp`);
+    try {
+      const fh = await fsp.open(tmp, 'wx', 0o600);
+      return new FileSink(target, tmp, fh);
+    } catch (e) {
+      throw ioError(`cannot write ${target}`, e);
+    }
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingSize += chunk.length;
+    if (this.pendingSize >= WRITE_BATCH) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingSize === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingSize);
+    this.pending = []; this.pendingSize = 0;
+    try {
+      await this.fh.write(data);
+    } catch (e) {
+      throw ioError(`cannot write ${this.target}`, e);
+    }
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.flush();
+      await this.fh.close();
+      await fsp.rename(this.tmp, this.target);
+    } catch (e) {
+      await this.abort();
+      throw e instanceof IoError ? e : ioError(`cannot write ${this.target}`, e);
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.pending = []; this.pendingSize = 0;
+    await this.fh.close().catch(() => undefined);
+    await fsp.unlink(this.tmp).catch(() => undefined);
+  }
+}
+
+/** Standard output: streams as it goes; a late failure is reported by the exit status (README). */
+export class StdoutSink implements Sink {
+  private pending: Uint8Array[] = [];
+  private pendingSize = 0;
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+  async write(chunk: Uint8Array): Promise<void> {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk); this.pendingSize += chunk.length;
+    if (this.pendingSize >= WRITE_BATCH) await this.flush();
+  }
+  private async flush(): Promise<void> {
+    if (this.pendingSize === 0) return;
+    const data = Buffer.concat(this.pending, this.pendingSize);
+    this.pending = []; this.pendingSize = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.out.write(data, (err) => (err ? reject(ioError('cannot write to standard output', err)) : resolve()));
+    });
+  }
+  async commit(): Promise<void> { await this.flush(); }
+  async abort(): Promise<void> { this.pending = []; this.pendingSize = 0; }
+}

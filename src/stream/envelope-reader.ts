@@ -1,0 +1,200 @@
+/**
+ * Streaming reader for ContentInfo → EnvelopedData → EncryptedContentInfo (RFC 5652 §3, §6.1).
+ * The header (everything before the ciphertext) is bounded by `limits.maxHeaderBytes` and parsed
+ * with asn1js; the ciphertext is yielded as it arrives, primitive or constructed, definite or
+ * indefinite, with any segment size.
+ */
+import { LimitExceededError, MalformedInputError, UnsupportedContentError } from '../errors.js';
+import { OID, oidName } from '../oids.js';
+import type { Limits } from '../limits.js';
+import { parseBer, children, isContext } from '../format/asn1.js';
+import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
+import { type RecipientInfo, decodeRecipientInfos } from '../format/recipient-info.js';
+import { type BerHeader, BerReader } from './ber-reader.js';
+
+export interface EnvelopeHeader {
+  readonly version: number;
+  /** Raw DER of originatorInfo when present (certificates the sender attached; unused for decryption). */
+  readonly originatorInfo?: Uint8Array;
+  readonly originatorCertificates: number;
+  readonly recipientInfos: RecipientInfo[];
+  /** Type of the enveloped content: id-data, or id-signedData for sign-then-encrypt. */
+  readonly contentType: string;
+  readonly contentEncryptionAlgorithm: AlgorithmIdentifier;
+  /** Encoding facts, for inspect. */
+  readonly indefinite: boolean;
+  /** Ciphertext length when the encryptedContent is primitive (known before reading it). */
+  readonly ciphertextLength: number | null;
+}
+
+export interface EnvelopeStream {
+  readonly header: EnvelopeHeader;
+  /** Ciphertext chunks; ends after the structure was closed and checked to end exactly. */
+  readonly content: AsyncGenerator<Uint8Array, void, void>;
+}
+
+interface Frame { end: number | null; what: string }
+
+/** Tracks nesting so that definite lengths must add up and indefinite ones must be closed. */
+class Frames {
+  private readonly stack: Frame[] = [];
+  constructor(private readonly r: BerReader) {}
+  open(h: BerHeader, what: string): void {
+    const end = h.length === null ? null : this.r.offset + h.length;
+    const parent = this.stack[this.stack.length - 1];
+    if (end !== null && parent && parent.end !== null && end > parent.end) {
+      throw new MalformedInputError(`${what} is longer than the element that contains it`);
+    }
+    this.stack.push({ end, what });
+  }
+  /** Whether the innermost open element has more children. */
+  async hasMore(): Promise<boolean> {
+    const f = this.stack[this.stack.length - 1]!;
+    if (f.end !== null) return this.r.offset < f.end;
+    return !(await this.r.nextIsEoc());
+  }
+  async close(): Promise<void> {
+    const f = this.stack.pop()!;
+    if (f.end === null) await this.r.readEoc();
+    else if (this.r.offset !== f.end) throw new MalformedInputError(`${f.what} does not end where its length says`);
+  }
+  check(h: BerHeader, what: string): void {
+    const parent = this.stack[this.stack.length - 1];
+    if (h.length !== null && parent && parent.end !== null && this.r.offset + h.length > parent.end) {
+      throw new MalformedInputError(`${what} is longer than the element that contains it`);
+    }
+  }
+}
+
+async function expectTag(r: BerReader, tag: number, what: string): Promise<BerHeader> {
+  const at = r.offset;
+  const h = await r.readHeader();
+  if (h.tag !== tag) throw new MalformedInputError(`malformed ${what} at byte ${at}: unexpected tag 0x${h.tag.toString(16)}`);
+  return h;
+}
+
+async function readOid(r: BerReader, f: Frames, what: string, limits: Limits): Promise<string> {
+  const h = await expectTag(r, 0x06, what);
+  f.check(h, what);
+  if (h.length! > limits.maxOidBytes) throw new LimitExceededError(`${what}: object identifier longer than ${limits.maxOidBytes} bytes`);
+  const body = await r.readElementBody(h, limits.maxOidBytes + 16, 1);
+  const node = parseBer(body, what);
+  return (node as unknown as { getValue(): string }).getValue();
+}
+
+/** Reads the header; the returned generator streams the ciphertext and validates the trailer. */
+export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Limits): Promise<EnvelopeStream> {
+  const r = new BerReader(source);
+  const f = new Frames(r);
+  if ((await r.peekByte()) === null) throw new MalformedInputError('empty input');
+
+  const ci = await expectTag(r, 0x30, 'ContentInfo');
+  f.open(ci, 'ContentInfo');
+  const contentType = await readOid(r, f, 'ContentInfo content type', limits);
+  if (contentType !== OID.envelopedData) {
+    const name = contentType === OID.signedData ? 'signed data' : contentType === OID.authEnvelopedData ? 'authenticated-enveloped data' : oidName(contentType) ?? contentType;
+    throw new UnsupportedContentError(`not an enveloped message: content type is ${name} (${contentType})`);
+  }
+  const explicit = await expectTag(r, 0xa0, 'ContentInfo content');
+  f.open(explicit, 'ContentInfo content');
+  const ed = await expectTag(r, 0x30, 'EnvelopedData');
+  f.open(ed, 'EnvelopedData');
+
+  const headerStart = r.offset;
+  const budget = (): number => limits.maxHeaderBytes - (r.offset - headerStart);
+  const element = async (h: BerHeader, what: string): Promise<Uint8Array> => {
+    f.check(h, what);
+    if (h.length !== null && h.length > budget()) throw new LimitExceededError(`${what} is larger than the header limit of ${limits.maxHeaderBytes} bytes`);
+    return r.readElementBody(h, Math.max(budget(), 0) + h.raw.length, limits.maxDepth);
+  };
+
+  const vh = await expectTag(r, 0x02, 'EnvelopedData version');
+  const vbytes = await element(vh, 'EnvelopedData version');
+  const vnode = parseBer(vbytes, 'EnvelopedData version');
+  const version = Number((vnode as unknown as { valueBlock: { valueDec: number } }).valueBlock.valueDec);
+  if (!Number.isInteger(version) || version < 0 || version > 4) throw new MalformedInputError(`unknown EnvelopedData version ${version}`);
+
+  let h = await r.readHeader();
+  let originatorInfo: Uint8Array | undefined;
+  let originatorCertificates = 0;
+  if (h.tag === 0xa0) {
+    originatorInfo = await element(h, 'originatorInfo');
+    const node = parseBer(originatorInfo, 'originatorInfo', { maxDepth: limits.maxDepth });
+    const certs = children(node, 'originatorInfo').find((c) => isContext(c, 0));
+    originatorCertificates = certs ? children(certs, 'originatorInfo certificates').length : 0;
+    if (originatorCertificates > limits.maxCertificates) {
+      throw new LimitExceededError(`message carries ${originatorCertificates} certificates, more than the limit of ${limits.maxCertificates}`);
+    }
+    h = await r.readHeader();
+  }
+  if (h.tag !== 0x31) throw new MalformedInputError('malformed EnvelopedData: expected recipientInfos');
+  const risBytes = await element(h, 'recipientInfos');
+  const recipientInfos = decodeRecipientInfos(
+    parseBer(risBytes, 'recipientInfos', { maxDepth: limits.maxDepth, maxNodes: limits.maxRecipients * 64 + 64 }),
+    limits.maxRecipients,
+  );
+
+  const eci = await expectTag(r, 0x30, 'EncryptedContentInfo');
+  f.open(eci, 'EncryptedContentInfo');
+  const innerType = await readOid(r, f, 'encrypted content type', limits);
+  const ah = await expectTag(r, 0x30, 'content encryption algorithm');
+  const contentEncryptionAlgorithm = decodeAlgorithmIdentifier(parseBer(await element(ah, 'content encryption algorithm'), 'content encryption algorithm'), 'content encryption algorithm');
+
+  if (!(await f.hasMore())) {
+    throw new UnsupportedContentError('the encrypted content is detached (not inside the message)');
+  }
+  const ch = await r.readHeader();
+  if (ch.tag !== 0x80 && ch.tag !== 0xa0) throw new MalformedInputError('malformed EncryptedContentInfo: expected encryptedContent [0]');
+  f.check(ch, 'encryptedContent');
+
+  const header: EnvelopeHeader = {
+    version,
+    ...(originatorInfo ? { originatorInfo } : {}),
+    originatorCertificates,
+    recipientInfos,
+    contentType: innerType,
+    contentEncryptionAlgorithm,
+    indefinite: ci.length === null || ch.length === null,
+    ciphertextLength: ch.constructed ? null : ch.length,
+  };
+
+  async function* primitive(len: number): AsyncGenerator<Uint8Array, void, void> {
+    let left = len;
+    while (left > 0) {
+      const chunk = await r.readUpTo(left);
+      left -= chunk.length;
+      yield chunk;
+    }
+  }
+
+  // Constructed OCTET STRING (X.690 §8.7.3): segments are OCTET STRINGs, themselves possibly constructed.
+  async function* constructed(hh: BerHeader, depth: number): AsyncGenerator<Uint8Array, void, void> {
+    if (depth > limits.maxDepth) throw new LimitExceededError(`encrypted content nested deeper than ${limits.maxDepth}`);
+    f.open(hh, 'encryptedContent segment');
+    while (await f.hasMore()) {
+      const s = await r.readHeader();
+      f.check(s, 'encryptedContent segment');
+      if (s.tag === 0x04) yield* primitive(s.length!);
+      else if (s.tag === 0x24) yield* constructed(s, depth + 1);
+      else throw new MalformedInputError(`malformed encryptedContent: segment with tag 0x${s.tag.toString(16)}`);
+    }
+    await f.close();
+  }
+
+  async function* content(): AsyncGenerator<Uint8Array, void, void> {
+    if (ch.constructed) yield* constructed(ch, 0);
+    else yield* primitive(ch.length!);
+    await f.close(); // EncryptedContentInfo
+    if (await f.hasMore()) {
+      const ua = await r.readHeader();
+      if (ua.tag !== 0xa1) throw new MalformedInputError('malformed EnvelopedData: unexpected element after EncryptedContentInfo');
+      await element(ua, 'unprotectedAttrs');
+    }
+    await f.close(); // EnvelopedData
+    await f.close(); // [0]
+    await f.close(); // ContentInfo
+    if (!(await r.atEnd())) throw new MalformedInputError(`trailing data after the message at byte ${r.offset}`);
+  }
+
+  return { header, content: content() };
+}
