@@ -1,0 +1,303 @@
+/**
+ * X.509 certificates (RFC 5280) as p7m uses them: the identifiers a RecipientInfo / SignerInfo names (issuer Name
+ * and serial, byte-exact from the certificate; SubjectKeyIdentifier), the public key, and the fields the checks read
+ * (keyUsage, extKeyUsage, validity, basicConstraints).
+ *
+ * The certificate is walked with src/keys/der.ts rather than node:crypto.X509Certificate, which only offers the
+ * serial as a re-encoded hex number and the names as OpenSSL's text; the public key goes through createPublicKey.
+ * Signatures are not checked here: that is chain validation's business.
+ */
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { KeyFileError } from '../errors.js';
+import { OID } from '../oids.js';
+import * as der from './der.js';
+import { TAG, ctx } from './der.js';
+import { detectEncoding, parsePem } from './pem.js';
+
+/** RFC 5280 §4.2.1.3 KeyUsage bits, by name. */
+export interface KeyUsage {
+  digitalSignature: boolean;
+  nonRepudiation: boolean; // a.k.a. contentCommitment
+  keyEncipherment: boolean;
+  dataEncipherment: boolean;
+  keyAgreement: boolean;
+  keyCertSign: boolean;
+  cRLSign: boolean;
+  encipherOnly: boolean;
+  decipherOnly: boolean;
+}
+
+const KEY_USAGE_BITS: readonly (keyof KeyUsage)[] = [
+  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
+  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+];
+
+export interface CertInfo {
+  /** The whole certificate, DER. */
+  der: Uint8Array;
+  /** DER of the issuer Name, byte-exact from the certificate (compared against IssuerAndSerialNumber). */
+  issuerDer: Uint8Array;
+  /** DER of the subject Name, byte-exact (to match a child certificate's issuer). */
+  subjectDer: Uint8Array;
+  /** INTEGER contents octets of serialNumber, exactly as encoded (leading 00 kept). */
+  serial: Uint8Array;
+  /** Value of the SubjectKeyIdentifier extension (RFC 5280 §4.2.1.2), if present. */
+  subjectKeyIdentifier?: Uint8Array;
+  /** keyIdentifier of the AuthorityKeyIdentifier extension (RFC 5280 §4.2.1.1), if present. */
+  authorityKeyIdentifier?: Uint8Array;
+  publicKey: KeyObject;
+  /** node:crypto's asymmetricKeyType: 'rsa', 'rsa-pss', 'ec', 'ed25519', … */
+  keyType: 'rsa' | 'ec' | string;
+  rsaBits?: number;
+  /** For EC keys: node:crypto's curve name ('prime256v1', 'secp384r1', …). */
+  ecCurve?: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** undefined when the certificate has no keyUsage extension (any usage allowed, RFC 5280 §4.2.1.3). */
+  keyUsage?: KeyUsage;
+  /** Key purpose OIDs of extKeyUsage (RFC 5280 §4.2.1.12); undefined when absent. */
+  extKeyUsage?: string[];
+  /** basicConstraints cA (RFC 5280 §4.2.1.9). */
+  isCA: boolean;
+  /** Readable subject, RFC 4514 string order (most significant RDN last): `CN=Alice,O=Example`. */
+  subject: string;
+  issuer: string;
+  /** First rfc822Name of subjectAltName, else the subject's emailAddress attribute. */
+  email?: string;
+  /** SHA-256 of the DER certificate, lower-case hex without separators. */
+  fingerprintSha256: string;
+}
+
+const OID_SUBJECT_ALT_NAME = '2.5.29.17'; // RFC 5280 §4.2.1.6
+const OID_AUTHORITY_KEY_ID = '2.5.29.35'; // RFC 5280 §4.2.1.1
+
+/** RFC 4514 §3 short names, plus the ones OpenSSL prints that users recognise. */
+const ATTR_NAMES: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.4': 'SN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'STREET',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.12': 'title',
+  '2.5.4.42': 'GN',
+  '0.9.2342.19200300.100.1.1': 'UID',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  [OID.emailAddress]: 'emailAddress',
+};
+
+/** Parses one DER certificate. Malformed input → KeyFileError. */
+export function parseCertificate(derBytes: Uint8Array): CertInfo {
+  const cert = der.parse(derBytes, 'der');
+  const c = der.seq(cert, 'Certificate');
+  const tbs = der.seq(c.next(TAG.SEQUENCE, 'tbsCertificate'), 'TBSCertificate');
+  c.next(TAG.SEQUENCE, 'signatureAlgorithm');
+  c.next(TAG.BIT_STRING, 'signatureValue');
+  c.end();
+
+  const versionTag = tbs.optional(ctx(0, true));
+  let version = 0;
+  if (versionTag) {
+    const v = new der.Reader(versionTag, 'version');
+    version = der.smallInt(v.next(TAG.INTEGER, 'version'));
+    v.end();
+    if (version > 2) throw new KeyFileError(`unknown certificate version ${version + 1}`);
+  }
+  const serial = der.integerBytes(tbs.next(TAG.INTEGER, 'serialNumber'));
+  tbs.next(TAG.SEQUENCE, 'signature');
+  const issuerT = tbs.next(TAG.SEQUENCE, 'issuer');
+  const validity = der.seq(tbs.next(TAG.SEQUENCE, 'validity'), 'Validity');
+  const notBefore = der.time(validity.any('notBefore'));
+  const notAfter = der.time(validity.any('notAfter'));
+  validity.end();
+  const subjectT = tbs.next(TAG.SEQUENCE, 'subject');
+  const spki = tbs.next(TAG.SEQUENCE, 'subjectPublicKeyInfo');
+  tbs.optional(ctx(1, false)); // issuerUniqueID
+  tbs.optional(ctx(2, false)); // subjectUniqueID
+  const extsTag = tbs.optional(ctx(3, true));
+  tbs.end();
+
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: Buffer.from(spki.bytes), format: 'der', type: 'spki' });
+  } catch (e) {
+    throw new KeyFileError('the certificate holds a public key node:crypto cannot read', { cause: e });
+  }
+
+  const info: CertInfo = {
+    der: cert.bytes,
+    issuerDer: issuerT.bytes,
+    subjectDer: subjectT.bytes,
+    serial,
+    publicKey,
+    keyType: publicKey.asymmetricKeyType ?? 'unknown',
+    notBefore,
+    notAfter,
+    isCA: false,
+    subject: nameToString(subjectT),
+    issuer: nameToString(issuerT),
+    fingerprintSha256: createHash('sha256').update(cert.bytes).digest('hex'),
+  };
+  const details = publicKey.asymmetricKeyDetails;
+  if (info.keyType === 'rsa' || info.keyType === 'rsa-pss') info.rsaBits = details?.modulusLength;
+  if (info.keyType === 'ec' && details?.namedCurve) info.ecCurve = details.namedCurve;
+
+  if (extsTag) {
+    const list = new der.Reader(extsTag, 'extensions');
+    const exts = der.seq(list.next(TAG.SEQUENCE, 'Extensions'), 'Extensions');
+    list.end();
+    const seen = new Set<string>();
+    for (const e of exts.rest()) {
+      const r = der.seq(e, 'Extension');
+      const id = der.oid(r.next(TAG.OID, 'extnID'));
+      r.optional(TAG.BOOLEAN); // critical
+      const value = r.next(TAG.OCTET_STRING, 'extnValue').content;
+      r.end();
+      // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
+      if (seen.has(id)) throw new KeyFileError(`the certificate repeats extension ${id}`);
+      seen.add(id);
+      readExtension(info, id, value);
+    }
+  }
+  if (info.email === undefined) info.email = emailFromName(subjectT);
+  return info;
+}
+
+function readExtension(info: CertInfo, id: string, value: Uint8Array): void {
+  switch (id) {
+    case OID.subjectKeyIdentifier: {
+      const t = der.parse(value, 'der');
+      if (t.tag !== TAG.OCTET_STRING) throw new KeyFileError('bad SubjectKeyIdentifier extension');
+      info.subjectKeyIdentifier = t.content;
+      return;
+    }
+    case OID_AUTHORITY_KEY_ID: {
+      const r = der.seq(der.parse(value, 'der'), 'AuthorityKeyIdentifier');
+      const kid = r.optional(ctx(0, false));
+      r.rest();
+      if (kid) info.authorityKeyIdentifier = kid.content;
+      return;
+    }
+    case OID.keyUsage: {
+      const { bits } = der.bitString(der.parse(value, 'der'));
+      const ku = {} as KeyUsage;
+      KEY_USAGE_BITS.forEach((name, i) => {
+        const byte = bits[i >> 3] ?? 0;
+        ku[name] = (byte & (0x80 >> (i & 7))) !== 0;
+      });
+      info.keyUsage = ku;
+      return;
+    }
+    case OID.extKeyUsage: {
+      const r = der.seq(der.parse(value, 'der'), 'ExtKeyUsageSyntax');
+      info.extKeyUsage = r.rest().map((t) => der.oid(t));
+      return;
+    }
+    case OID.basicConstraints: {
+      const r = der.seq(der.parse(value, 'der'), 'BasicConstraints');
+      const ca = r.optional(TAG.BOOLEAN);
+      r.rest(); // pathLenConstraint
+      info.isCA = ca ? der.boolean(ca) : false;
+      return;
+    }
+    case OID_SUBJECT_ALT_NAME: {
+      const r = der.seq(der.parse(value, 'der'), 'GeneralNames');
+      for (const g of r.rest()) {
+        // GeneralName rfc822Name [1] IMPLICIT IA5String
+        if (g.tag === ctx(1, false)) {
+          info.email = Buffer.from(g.content).toString('latin1');
+          return;
+        }
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue (RFC 5280 §4.1.2.4). */
+function* attributes(name: der.Tlv): Generator<{ rdn: number; type: string; value: der.Tlv }> {
+  const rdns = der.seq(name, 'Name').rest();
+  for (let i = 0; i < rdns.length; i++) {
+    const set = rdns[i]!;
+    if (set.tag !== TAG.SET) throw new KeyFileError('malformed ASN.1: Name: expected a SET');
+    for (const atv of der.children(set)) {
+      const r = der.seq(atv, 'AttributeTypeAndValue');
+      const type = der.oid(r.next(TAG.OID, 'type'));
+      const value = r.any('value');
+      r.end();
+      yield { rdn: i, type, value };
+    }
+  }
+}
+
+/** RFC 4514 §2: RDNs in reverse order, `+` inside a multi-valued RDN, values escaped per §2.4. */
+export function nameToString(name: der.Tlv): string {
+  const rdns: string[][] = [];
+  for (const { rdn, type, value } of attributes(name)) {
+    const text = der.directoryString(value);
+    const short = ATTR_NAMES[type];
+    // §2.4: a value that is not a string (or a type without a short name) is written as #hex of its BER encoding.
+    const v = short !== undefined && text !== undefined ? escapeValue(text) : '#' + Buffer.from(value.bytes).toString('hex');
+    (rdns[rdn] ??= []).push(`${short ?? type}=${v}`);
+  }
+  // The whole sequence of AttributeTypeAndValues reversed, inside a multi-valued RDN as well: what
+  // `openssl -nameopt RFC2253` prints, so the two can be compared by eye.
+  return rdns
+    .filter((x) => x !== undefined)
+    .reverse()
+    .map((x) => x.reverse().join('+'))
+    .join(',');
+}
+
+function escapeValue(s: string): string {
+  let out = s.replace(/[\\"+,;<>]/g, (c) => '\\' + c).replace(/\0/g, '\\00');
+  if (out.startsWith(' ') || out.startsWith('#')) out = '\\' + out;
+  if (out.endsWith(' ') && out.length > 1) out = out.slice(0, -1) + '\\ ';
+  return out;
+}
+
+function emailFromName(name: der.Tlv): string | undefined {
+  for (const { type, value } of attributes(name)) {
+    if (type === OID.emailAddress) return der.directoryString(value);
+  }
+  return undefined;
+}
+
+/**
+ * Certificates from a file: DER (exactly one certificate) or PEM with one or more CERTIFICATE blocks (other blocks,
+ * such as a private key in a combined file, are skipped). Anything else → KeyFileError.
+ */
+export function loadCertificates(bytes: Uint8Array): CertInfo[] {
+  if (detectEncoding(bytes, 'certificate') === 'der') return [parseCertificate(bytes)];
+  const certs = parsePem(bytes)
+    .filter((b) => b.label === 'CERTIFICATE')
+    .map((b) => parseCertificate(b.der));
+  if (certs.length === 0) throw new KeyFileError('the PEM file holds no CERTIFICATE block');
+  return certs;
+}
+
+/**
+ * RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents (the unused-bits octet excluded).
+ * This is what OpenSSL, NSS and Windows put in SubjectKeyIdentifier, so it finds a recipient addressed by SKI when
+ * only the key is at hand. (An EC key is hashed as node:crypto exports it: the uncompressed point.)
+ */
+export function keyIdentifierOf(publicKey: KeyObject): Uint8Array {
+  const pub = publicKey.type === 'private' ? createPublicKey(publicKey) : publicKey;
+  const spki = der.parse(new Uint8Array(pub.export({ type: 'spki', format: 'der' })), 'der');
+  const r = der.seq(spki, 'SubjectPublicKeyInfo');
+  r.next(TAG.SEQUENCE, 'algorithm');
+  const { bits } = der.bitString(r.next(TAG.BIT_STRING, 'subjectPublicKey'));
+  r.end();
+  return new Uint8Array(createHash('sha1').update(bits).digest());
+}
+
+/** True when `cert` certifies the public half of `key` (a private or public KeyObject). */
+export function certificateMatchesKey(cert: CertInfo, key: KeyObject): boolean {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return pub.equals(cert.publicKey);
+}
