@@ -71,6 +71,11 @@ export class BadPasswordError extends P7mError {
   constructor(message = 'wrong password or corrupt key file') { super('ERR_BAD_PASSWORD', message); }
 }
 
+/** A key or PKCS#12 file is encrypted and no password could be obtained (none given, no terminal to ask). */
+export class PasswordRequiredError extends P7mError {
+  constructor(message: string) { super('ERR_PASSWORD_REQUIRED', message); }
+}
+
 /** Reading or writing a file failed (not found, permission, disk full). */
 export class IoError extends P7mError {
   constructor(message: string, options?: { cause?: unknown }) { super('ERR_IO', message, options); }

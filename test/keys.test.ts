@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  BadPasswordError, IoError, KeyFileError, LimitExceededError, UnsupportedAlgorithmError, UsageError,
+  BadPasswordError, IoError, KeyFileError, LimitExceededError, PasswordRequiredError, UnsupportedAlgorithmError, UsageError,
 } from '../src/errors.js';
 import { OID } from '../src/oids.js';
 import { keyIdentifierOf, loadCertificates, parseCertificate } from '../src/keys/certificate.js';
@@ -363,7 +363,7 @@ describe('private keys', () => {
   ];
   for (const [name, kind] of encrypted) {
     const skip = name.includes('rc2') && !hasLegacyProvider() ? 'no legacy provider' : false;
-    test(`encrypted ${name}: password asked once; wrong → BadPasswordError; none → UsageError`, { skip }, async () => {
+    test(`encrypted ${name}: password asked once; wrong → BadPasswordError; none → PasswordRequiredError`, { skip }, async () => {
       const pw = counting(PW);
       const { key } = await loadPrivateKey(read(name), pw.get);
       assert.equal(spki(key), kind === 'rsa' ? rsaRef : ecRef);
@@ -372,7 +372,7 @@ describe('private keys', () => {
       for (const wrong of ['wrong', '', PW + ' ']) {
         await assert.rejects(loadPrivateKey(read(name), wrong), BadPasswordError, `${name} with ${JSON.stringify(wrong)}`);
       }
-      await assert.rejects(loadPrivateKey(read(name)), UsageError);
+      await assert.rejects(loadPrivateKey(read(name)), PasswordRequiredError);
     });
   }
 
@@ -517,7 +517,7 @@ describe('pkcs12', () => {
       assert.deepEqual(r.chain.map((c) => c.subject), ['CN=Other']);
       await assert.rejects(loadPkcs12(read(name), 'wrong'), BadPasswordError);
       await assert.rejects(loadPkcs12(read(name), ''), BadPasswordError);
-      await assert.rejects(loadPkcs12(read(name)), UsageError);
+      await assert.rejects(loadPkcs12(read(name)), PasswordRequiredError);
       // through loadPrivateKey too
       const k = await loadPrivateKey(read(name), PW);
       assert.equal(k.certificate?.subject, 'CN=P12 Leaf');
@@ -675,10 +675,10 @@ describe('password specs', () => {
   });
 
   test('no terminal: promptPassword says a password is needed', { skip: process.stdin.isTTY && 'stdin is a TTY' }, async () => {
-    await assert.rejects(promptPassword('password: '), (e: Error) => e instanceof UsageError && /password is needed/.test(e.message));
+    await assert.rejects(promptPassword('password: '), (e: Error) => e instanceof PasswordRequiredError && /password is needed/.test(e.message));
     // passwordSource without a spec prompts, lazily: nothing happens until it is called
     const src = passwordSource(undefined, 'password: ');
-    await assert.rejects(async () => src(), UsageError);
+    await assert.rejects(async () => src(), PasswordRequiredError);
     assert.equal(await passwordSource('pass:x', 'password: ')(), 'x');
   });
 

@@ -26,6 +26,7 @@ function hintsFor(e: P7mError, command: string | undefined): string[] {
       return [list.length ? `this message is addressed to:\n${list.map((l) => `  ${l}`).join('\n')}` : 'the message has no recipient p7m can use'];
     }
     case 'ERR_DECRYPTION_FAILED': return ['the key is not the one this message was encrypted for, or the message was altered'];
+    case 'ERR_PASSWORD_REQUIRED':
     case 'ERR_BAD_PASSWORD': return ['give the password with --pass (pass:TEXT, env:VAR, file:PATH or stdin)'];
     case 'ERR_BAD_RECIPIENT_CERT': return ['check the certificate given with -r (openssl x509 -in CERT -noout -text)'];
     case 'ERR_LIMIT_EXCEEDED': return ['limits protect against hostile input; see README "Limits" to raise one'];

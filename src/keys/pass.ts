@@ -7,7 +7,7 @@
 import { readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { IoError, LimitExceededError, UsageError } from '../errors.js';
+import { IoError, LimitExceededError, PasswordRequiredError, UsageError } from '../errors.js';
 
 /** A lazy password getter, called only when a password is actually needed. */
 export type PasswordSource = () => string | Promise<string>;
@@ -156,12 +156,12 @@ function readLine(stream: Readable): Promise<string> {
 
 /**
  * Asks for a password on the terminal: the prompt on stderr, nothing echoed. Only when both stdin and stderr are a
- * TTY; otherwise a UsageError saying a password is needed (the CLI adds the `--pass` hint).
+ * TTY; otherwise a PasswordRequiredError saying a password is needed (the CLI adds the `--pass` hint).
  * Ctrl-C ends the prompt and re-raises SIGINT, so the process reacts as it would anywhere else.
  */
 export async function promptPassword(prompt: string): Promise<string> {
   if (!process.stdin.isTTY || !process.stderr.isTTY) {
-    throw new UsageError('a password is needed and there is no terminal to ask for it');
+    throw new PasswordRequiredError('a password is needed and there is no terminal to ask for it');
   }
   const { createInterface } = await import('node:readline');
   const { Writable } = await import('node:stream');

@@ -68,7 +68,7 @@ interface Walk {
 
 /**
  * Loads the private key and certificates of a PKCS#12 file. Not PKCS#12 → KeyFileError; MAC fails → BadPasswordError;
- * encrypted and no password → UsageError; unsupported schemes → UnsupportedAlgorithmError.
+ * encrypted and no password → PasswordRequiredError; unsupported schemes → UnsupportedAlgorithmError.
  */
 export async function loadPkcs12(bytes: Uint8Array, password?: PasswordInput, options: Pkcs12Options = {}): Promise<Pkcs12> {
   if (bytes[0] !== TAG.SEQUENCE) throw new KeyFileError('not a PKCS#12 file: it is not DER (PEM cannot hold PKCS#12)');

@@ -7,7 +7,7 @@
  * prompts only when it must.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { BadPasswordError, KeyFileError, UnsupportedAlgorithmError, UsageError } from '../errors.js';
+import { BadPasswordError, KeyFileError, PasswordRequiredError, UnsupportedAlgorithmError, UsageError } from '../errors.js';
 import { certificateMatchesKey, parseCertificate, type CertInfo } from './certificate.js';
 import * as der from './der.js';
 import { TAG } from './der.js';
@@ -38,7 +38,7 @@ type KeyForm =
 const LEGACY_PEM_CIPHERS = new Set(['AES-128-CBC', 'AES-192-CBC', 'AES-256-CBC', 'DES-EDE3-CBC']);
 
 export async function resolvePassword(password: PasswordInput | undefined, what: string): Promise<string> {
-  if (password === undefined) throw new UsageError(`${what} is encrypted: a password is needed`);
+  if (password === undefined) throw new PasswordRequiredError(`${what} is encrypted: a password is needed`);
   const p = typeof password === 'string' ? password : await password();
   if (typeof p !== 'string') throw new UsageError('the password source returned no text');
   return p;
