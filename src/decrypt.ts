@@ -3,10 +3,10 @@
  * identity, unwrap, and stream the content through the content cipher into a sink that is committed
  * only after the last block's padding was checked.
  */
-import { createDecipheriv, createPublicKey, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type ContentCipher, contentCipherByOid } from './algorithms.js';
-import { DecryptionFailedError, MalformedInputError, NoMatchingRecipientError, P7mError } from './errors.js';
+import { DecryptionFailedError, KeyFileError, MalformedInputError, NoMatchingRecipientError, P7mError, UsageError } from './errors.js';
 import { octetString, parseBer } from './format/asn1.js';
 import type { RecipientInfo } from './format/recipient-info.js';
 import { type CertInfo } from './keys/certificate.js';
@@ -43,6 +43,9 @@ const toBytes = (x: Uint8Array | string): Uint8Array => (typeof x === 'string' ?
 
 /** Builds the Identity from key material (lazy-loading the key parsers). */
 export async function resolveIdentity(opts: DecryptKeyOptions): Promise<Identity> {
+  if (typeof opts !== 'object' || opts === null || !('identity' in opts || 'pkcs12' in opts || 'key' in opts)) {
+    throw new UsageError('give a key (with an optional certificate), a pkcs12, or an identity to decrypt with');
+  }
   if ('identity' in opts) return opts.identity;
   if ('pkcs12' in opts) {
     const { loadPkcs12 } = await import('./keys/pkcs12.js');
@@ -60,18 +63,25 @@ export async function resolveIdentity(opts: DecryptKeyOptions): Promise<Identity
     key = loaded.key;
     certs = loaded.certificates;
   }
+  const pub = createPublicKey(key); // certificates' keys are public KeyObjects: compare against this
   let cert: CertInfo | undefined;
   if (opts.certificate !== undefined) {
     if (isCertInfo(opts.certificate)) cert = opts.certificate;
     else {
       const { loadCertificates } = await import('./keys/certificate.js');
-      cert = loadCertificates(toBytes(opts.certificate))[0];
+      // A chain file may hold the CA certificates too: take the one for our key, if any.
+      const list = loadCertificates(toBytes(opts.certificate));
+      cert = list.find((c) => pub.equals(c.publicKey)) ?? list[0];
+    }
+    // A certificate that is not the key's would select another party's RecipientInfo and end in a
+    // misleading "decryption failed": say what is wrong (public facts only: no oracle).
+    if (cert && !pub.equals(cert.publicKey)) {
+      throw new KeyFileError(`the certificate ${cert.subject} does not belong to the private key`);
     }
   } else if (certs.length > 0) {
     // A PEM holding key and certificate together: use the certificate whose key is ours.
-    const spki = (k: KeyObject): Buffer => createPublicKey(k).export({ type: 'spki', format: 'der' });
-    const mine = spki(key);
-    cert = certs.find((c) => spki(c.publicKey).equals(mine));
+    // (createPublicKey() of an already public KeyObject throws: compare KeyObjects directly.)
+    cert = certs.find((c) => pub.equals(c.publicKey));
   }
   return new RsaIdentity(key, cert);
 }
@@ -92,6 +102,16 @@ function ivOf(header: EnvelopeHeader, cipher: ContentCipher): Uint8Array {
   return iv;
 }
 
+/**
+ * CBC with PKCS#7 padding gives a whole number of blocks, at least one (RFC 5652 §6.3). The length is
+ * public, so a wrong one is a malformed message, not a "decryption failed" (which would suggest a key).
+ */
+function checkCiphertextLength(length: number, cipher: ContentCipher): void {
+  if (length === 0 || length % cipher.blockSize !== 0) {
+    throw new MalformedInputError(`malformed encrypted content: ${length} bytes, not a whole number of ${cipher.blockSize}-byte ${cipher.name} blocks`);
+  }
+}
+
 interface Candidate { index: number; cek: Uint8Array }
 
 /**
@@ -107,7 +127,26 @@ function candidates(ris: readonly RecipientInfo[], identity: Identity, cipher: C
     const list = ris.map((ri, i) => `${i + 1}: ${describeRecipient(ri)}`);
     throw new NoMatchingRecipientError('no recipient in this message matches the given key or certificate', list);
   }
-  return chosen.map((index) => ({ index, cek: identity.unwrap(ris[index]!, cipher) }));
+  const all = chosen.map((index) => ({ index, cek: unwrapOrRandom(identity, ris[index]!, cipher) }));
+  // The same key may be addressed twice (one certificate listed twice, or one key under two
+  // certificates): both unwrap to the same CEK and both paddings check, which is one answer, not an
+  // ambiguity. Keep the first of each CEK.
+  return all.filter((c, i) => !all.slice(0, i).some((d) => d.cek.length === c.cek.length && timingSafeEqual(d.cek, c.cek)));
+}
+
+/**
+ * An unwrap that fails on public facts (encrypted key not k bytes long, or ≥ the modulus) must not end
+ * the whole decryption: with a bare key, every RSA recipient of our size is a candidate, and another
+ * recipient's encrypted key is ≥ our modulus about half the time. Like any other unwrap failure, it
+ * becomes a random key (RFC 3218 §2.3.2) and the one DecryptionFailedError comes at the padding check.
+ */
+function unwrapOrRandom(identity: Identity, ri: RecipientInfo, cipher: ContentCipher): Uint8Array {
+  try {
+    return identity.unwrap(ri, cipher);
+  } catch (e) {
+    if (e instanceof DecryptionFailedError) return randomBytes(cipher.keyLength);
+    throw e;
+  }
 }
 
 export interface DecryptCore {
@@ -123,6 +162,7 @@ export async function openDecryption(source: AsyncIterable<Uint8Array>, identity
   const { header } = env;
   const cipher = contentCipherByOid(header.contentEncryptionAlgorithm.oid);
   const iv = ivOf(header, cipher);
+  if (header.ciphertextLength !== null) checkCiphertextLength(header.ciphertextLength, cipher);
   const cands = candidates(header.recipientInfos, identity, cipher);
   const info = { contentCipher: cipher.name, contentType: header.contentType, header };
 
@@ -133,9 +173,12 @@ export async function openDecryption(source: AsyncIterable<Uint8Array>, identity
       try {
         for (let i = 0; i < cands.length; i++) sinks.push(await sinkFor(i, cands.length));
         const deciphers = cands.map((c) => createDecipheriv(cipher.nodeName, c.cek, iv));
+        let length = 0;
         for await (const chunk of env.content) {
+          length += chunk.length;
           for (let i = 0; i < deciphers.length; i++) await sinks[i]!.write(deciphers[i]!.update(chunk));
         }
+        checkCiphertextLength(length, cipher);
         // Padding of the last block (RFC 5652 §6.3). A wrong key (random CEK after a failed unwrap) ends
         // here too, so every failure is the same DecryptionFailedError.
         let winner = -1;

@@ -10,7 +10,9 @@ export function parse(args: string[], options: Options): { values: Record<string
     return { values: r.values as Record<string, string | boolean | string[] | undefined>, positionals: r.positionals };
   } catch (e) {
     // parseArgs messages name the option; strip node's error code prefix and trailing advice.
-    const msg = (e as Error).message.split('\n')[0]!.replace(/\.$/, '').replace(/^Unknown option/, 'unknown option');
+    // Node appends advice after the first sentence ("Unknown option '--x'. To specify a positional
+    // argument starting with a '-', place it at the end…"): keep the first sentence only.
+    const msg = (e as Error).message.split('\n')[0]!.split('. ')[0]!.replace(/\.$/, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1));
   }
 }

@@ -45,6 +45,10 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     const sub = cmd === 'help' ? rest[0] : undefined;
     if (sub && COMMANDS[sub]) { process.stdout.write((await COMMANDS[sub]!()).help); return 0; }
+    if (sub) {
+      process.stderr.write(`p7m: error: unknown command '${sub}'\np7m: hint: see 'p7m --help'\n`);
+      return EXIT_USAGE;
+    }
     (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
     return cmd === undefined ? EXIT_USAGE : 0;
   }
@@ -61,6 +65,11 @@ async function main(argv: string[]): Promise<number> {
     return reportError(e, cmd);
   }
 }
+
+// A closed pipe (`p7m decrypt … | head`) or a full disk on standard output fails the write that met it,
+// which the command reports; without a listener the stream's 'error' event would also crash the process
+// with a stack trace.
+process.stdout.on('error', () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

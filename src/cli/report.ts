@@ -37,6 +37,11 @@ function hintsFor(e: P7mError, command: string | undefined): string[] {
 }
 
 export function reportError(e: unknown, command?: string): number {
+  // The reader of standard output went away (`| head`): its choice, not an error to print, but the
+  // output is incomplete, so the status says failure.
+  if ((e as { cause?: NodeJS.ErrnoException } | undefined)?.cause?.code === 'EPIPE' || (e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') {
+    return EXIT_FAILED;
+  }
   if (e instanceof P7mError) {
     process.stderr.write(`p7m: error: ${e.message}\n`);
     for (const h of hintsFor(e, command)) process.stderr.write(`p7m: hint: ${h}\n`);

@@ -30,7 +30,7 @@ export const MIN_RSA_BITS = 2048;
 export function checkRecipientCertificate(cert: CertInfo, opts: { now: Date; allowExpired?: boolean }): void {
   const who = cert.subject;
   if (cert.keyType !== 'rsa') {
-    throw new BadRecipientCertificateError(`certificate ${who} has a ${cert.keyType.toUpperCase()} key; only RSA recipients are supported`);
+    throw new BadRecipientCertificateError(`certificate ${who} has a key of type ${cert.keyType.toUpperCase()}; only RSA recipients are supported`);
   }
   if ((cert.rsaBits ?? 0) < MIN_RSA_BITS) {
     throw new BadRecipientCertificateError(`certificate ${who} has a ${cert.rsaBits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`);
