@@ -10,7 +10,11 @@ import { MalformedInputError, UnsupportedContentError } from '../errors.js';
 export type InputForm = 'der' | 'pem' | 'smime';
 export type OutputForm = 'der' | 'pem' | 'smime';
 
-const PEM_LABELS = new Set(['CMS', 'PKCS7']);
+/**
+ * RFC 7468 §9 names CMS; PKCS7 is the older openssl label; gpgsm (and Kleopatra's "ASCII armor") write
+ * ENCRYPTED MESSAGE and SIGNED MESSAGE around the same base64 CMS.
+ */
+const PEM_LABELS = new Set(['CMS', 'PKCS7', 'ENCRYPTED MESSAGE', 'SIGNED MESSAGE']);
 const MAX_MIME_HEADER = 64 * 1024;
 const MAX_PEM_LINE = 1024;
 
@@ -68,7 +72,7 @@ export async function openInput(source: AsyncIterable<Uint8Array>): Promise<Open
   const pem = /^-----BEGIN ([A-Z0-9 #]+)-----\s*$/.exec(firstLine);
   if (pem) {
     const label = pem[1]!;
-    if (!PEM_LABELS.has(label)) throw new MalformedInputError(`PEM input holds "${label}", not a CMS message (expected BEGIN CMS or BEGIN PKCS7)`);
+    if (!PEM_LABELS.has(label)) throw new MalformedInputError(`PEM input holds "${label}", not a CMS message (expected BEGIN CMS, PKCS7, ENCRYPTED MESSAGE or SIGNED MESSAGE)`);
     return { form: 'pem', der: base64Body(p.rest(e + 1), `-----END ${label}-----`) };
   }
   if (/^[!-9;-~]+:/.test(firstLine)) return openSmime(p);

@@ -1,0 +1,404 @@
+// The interop matrix: every case × every peer × both directions, with p7m as the fixed side.
+//
+// Used by scripts/interop.ts (prints the table, writes docs/interop.md) and by
+// test/interop/interop.test.ts (one node:test subtest per cell). `fixed: 'openssl'` swaps p7m for
+// openssl, which proves the peer drivers against each other without p7m.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { buildCases, describeCase, DIMENSION_NAMES, DIMENSIONS, type Case } from './cases.js';
+import { describeWritten, inspectFile, mismatches } from './check.js';
+import { MissingTool, type Limit, type Party } from './party.js';
+import { ensurePki, type Identity, type Pki } from './pki.js';
+import { ROOT, WORK } from './root.js';
+import { Trace } from './run.js';
+import { BcPeer } from './peers/bc.js';
+import { GpgsmPeer } from './peers/gpgsm.js';
+import { NssPeer } from './peers/nss.js';
+import { OpensslPeer } from './peers/openssl.js';
+import { P7mParty } from './peers/p7m.js';
+
+export { ROOT, WORK };
+
+export type Status = 'PASS' | 'FAIL' | 'n/a' | 'skip';
+/** 'to-fixed': the peer writes, the fixed side (p7m) reads; 'from-fixed': the other way. */
+export type Direction = 'to-fixed' | 'from-fixed';
+
+export interface Cell {
+  readonly c: Case;
+  readonly peer: Party;
+  readonly direction: Direction;
+  readonly name: string;
+}
+
+/** Which recorded limits an n/a cell ran into, with the matching words. */
+export interface LimitHit {
+  /** e.g. 'nss writes', 'gpgsm reads'. */
+  readonly who: string;
+  readonly why: string;
+  /** The part of the failure that matched the limit: the tool's words, or the harness's "wrote X (asked Y)". */
+  readonly said: string;
+}
+
+export interface CellResult {
+  readonly status: Status;
+  readonly detail: string;
+  readonly hits?: readonly LimitHit[];
+  readonly trace: string;
+  readonly ms: number;
+  /** Where a failing cell's files were kept. */
+  readonly kept?: string;
+}
+
+export interface PartyState {
+  readonly party: Party;
+  readonly version?: string;
+  /** Why it cannot run: not installed (skip outside CI, FAIL under CI). */
+  readonly missing?: string;
+  /** Installed but its set-up failed (always FAIL). */
+  readonly broken?: string;
+}
+
+export interface MatrixOptions {
+  readonly fixed?: 'p7m' | 'openssl';
+  /** Only these peers (ids). */
+  readonly peers?: readonly string[];
+  /** Only cases whose id is listed. */
+  readonly cases?: readonly string[];
+  /** Under CI a missing tool is a failure, elsewhere a loud skip. */
+  readonly ci?: boolean;
+}
+
+class Semaphore {
+  private queue: (() => void)[] = [];
+  constructor(private free: number) {}
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.queue.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+export function arrow(direction: Direction, peer: string, fixed: string): string {
+  return direction === 'to-fixed' ? `${peer}→${fixed}` : `${fixed}→${peer}`;
+}
+
+export function allPeers(): Party[] {
+  return [new OpensslPeer(), new GpgsmPeer(), new NssPeer(), new BcPeer(WORK)];
+}
+
+type Outcome = [Status, string, LimitHit[]?];
+
+/**
+ * Failing cells keep their files (5 MB messages among them): keep the last few runs only. Copies
+ * of dist/ left by an interrupted run go after a day (a running matrix's copy is younger).
+ */
+async function pruneWork(keepFailures: number): Promise<void> {
+  const dir = join(WORK, 'failures');
+  const runs = (await readdir(dir).catch(() => [] as string[])).sort();
+  for (const old of runs.slice(0, Math.max(0, runs.length - keepFailures))) {
+    await rm(join(dir, old), { recursive: true, force: true });
+  }
+  for (const name of await readdir(WORK).catch(() => [] as string[])) {
+    if (!name.startsWith('p7m-build-')) continue;
+    const st = await stat(join(WORK, name)).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > 24 * 3600_000) await rm(join(WORK, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * A limited cell passes as n/a only if the step failed and the failure matches a recorded limit;
+ * a step that now succeeds, or fails some other way, is a FAIL that says so.
+ */
+function judgeLimited(who: string, limits: readonly Limit[], error: string | null, written: string): Outcome {
+  const whys = limits.map((l) => l.why).join('; ');
+  if (error === null) return ['FAIL', `${who} this now (${written || 'ok'}), although its limits say: ${whys}; update its table`];
+  const segments = error.split(/ \| |; /);
+  const harness = /\(asked /.test(error);
+  const hits = limits
+    .filter((l) => l.expect.test(error))
+    .map((l) => ({ who, why: l.why, said: harness ? segments.filter((s) => l.expect.test(s)).join('; ') : error }));
+  if (hits.length === 0) return ['FAIL', `${who}: expected a failure matching ${limits.map((l) => l.expect).join(' or ')} (${whys}), got: ${error}`];
+  return ['n/a', `${who}: ${hits.map((h) => h.why).join('; ')}. Said: ${error}`, hits];
+}
+
+/** A file name for a cell, unique per case, peer and direction. */
+function slug(cell: Cell): string {
+  return `${cell.c.id}-${cell.peer.id}-${cell.direction}`;
+}
+
+/** Message order, which is also DER SET OF order (see pki.ts). */
+export function recipientsFor(pki: Pki, c: Case): Identity[] {
+  const t = pki.targets[c.bits];
+  switch (c.layout) {
+    case 'single':
+      return [t];
+    case 'first':
+      return [t, pki.high[0], pki.high[1]];
+    case 'middle':
+      return [pki.low[0], t, pki.high[0]];
+    case 'last':
+      return [pki.low[0], pki.low[1], t];
+  }
+}
+
+export class Matrix {
+  readonly cells: Cell[] = [];
+  readonly states = new Map<string, PartyState>();
+  private readonly sems = new Map<string, Semaphore>();
+  private readonly runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  private plain = new Map<number, { path: string; sha256: string }>();
+  private closed = false;
+
+  private constructor(
+    readonly fixed: Party,
+    readonly peers: readonly Party[],
+    readonly cases: readonly Case[],
+    readonly ci: boolean,
+    private readonly pki: Pki,
+    private readonly runDir: string,
+  ) {
+    for (const c of cases) {
+      for (const peer of peers) {
+        for (const direction of ['to-fixed', 'from-fixed'] as const) {
+          this.cells.push({ c, peer, direction, name: `${c.id} ${describeCase(c)} | ${arrow(direction, peer.id, fixed.id)}` });
+        }
+      }
+    }
+    for (const p of [fixed, ...peers]) this.sems.set(p.id, new Semaphore(p.parallel));
+  }
+
+  static async open(opts: MatrixOptions = {}): Promise<Matrix> {
+    const fixed = opts.fixed === 'openssl' ? new OpensslPeer() : new P7mParty(ROOT);
+    const peers = allPeers().filter((p) => !opts.peers || opts.peers.includes(p.id));
+    const cases = buildCases().filter((c) => !opts.cases || opts.cases.includes(c.id));
+    // PKI first: openssl makes it, and it is cached across runs.
+    const pki = await ensurePki(WORK);
+    await pruneWork(5);
+    // Short path: gpg-agent's socket lives in GNUPGHOME when /run/user/<uid> does not exist.
+    const runDir = await mkdtemp(join(tmpdir(), 'p7m-interop-'));
+    const m = new Matrix(fixed, peers, cases, opts.ci ?? process.env.CI === 'true', pki, runDir);
+    try {
+      for (const p of [fixed, ...peers]) {
+        let version: string | undefined;
+        try {
+          version = await p.detect();
+          await p.start(pki, runDir);
+          m.states.set(p.id, { party: p, version });
+        } catch (e) {
+          if (e instanceof MissingTool) m.states.set(p.id, { party: p, missing: e.message });
+          else m.states.set(p.id, { party: p, version, broken: (e as Error).message });
+        }
+      }
+      for (const size of new Set(cases.map((c) => c.size))) {
+        const path = join(runDir, `plain-${size}.bin`);
+        const bytes = randomBytes(size);
+        await writeFile(path, bytes);
+        m.plain.set(size, { path, sha256: createHash('sha256').update(bytes).digest('hex') });
+      }
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
+    return m;
+  }
+
+  /** The cell's expected outcome from the limit tables alone (no tool is run). */
+  expected(cell: Cell): 'PASS' | 'n/a' {
+    const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
+    return writer.writeLimits(cell.c).length || reader.readLimits(cell.c).length ? 'n/a' : 'PASS';
+  }
+
+  async runCell(cell: Cell): Promise<CellResult> {
+    const started = Date.now();
+    const trace = new Trace();
+    const done = (status: Status, detail: string, kept?: string, hits?: LimitHit[]): CellResult => ({
+      status,
+      detail,
+      hits,
+      trace: trace.toString(),
+      ms: Date.now() - started,
+      kept,
+    });
+    for (const p of [this.fixed, cell.peer]) {
+      const s = this.states.get(p.id)!;
+      if (s.missing) {
+        const msg = `${p.title} is missing (${s.missing}); install: ${p.install}`;
+        return done(this.ci ? 'FAIL' : 'skip', msg);
+      }
+      if (s.broken) return done('FAIL', `${p.title} could not be set up: ${s.broken}`);
+    }
+    const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
+    const scratch = join(this.runDir, 'cells', slug(cell));
+    await mkdir(scratch, { recursive: true });
+    const result = await this.execute(cell, writer, reader, scratch, trace).catch(
+      (e: Error): Outcome => ['FAIL', `harness error: ${e.stack ?? e.message}`],
+    );
+    let kept: string | undefined;
+    if (result[0] === 'FAIL') {
+      kept = join(WORK, 'failures', this.runId, slug(cell));
+      await mkdir(dirname(kept), { recursive: true });
+      await cp(scratch, kept, { recursive: true });
+      await writeFile(
+        join(kept, 'README.txt'),
+        `${cell.name}\n\ncase: ${JSON.stringify(cell.c)}\nplaintext: ${this.plain.get(cell.c.size)!.sha256} (sha256, ${cell.c.size} bytes)\n\n${result[1]}\n\n${trace.toString()}\n`,
+      );
+    }
+    await rm(scratch, { recursive: true, force: true });
+    return done(result[0], result[1], kept, result[2]);
+  }
+
+  private async execute(cell: Cell, writer: Party, reader: Party, scratch: string, trace: Trace): Promise<Outcome> {
+    const { c } = cell;
+    const plain = this.plain.get(c.size)!;
+    const recipients = recipientsFor(this.pki, c);
+    const identity = this.pki.targets[c.bits];
+    const ext = c.form === 'der' ? 'p7m' : c.form === 'pem' ? 'pem' : 'eml';
+    const msg = join(scratch, `message.${ext}`);
+    const out = join(scratch, 'decrypted.bin');
+
+    // 1. The writer encrypts; then our own reader checks it wrote what was asked.
+    let writeError: string | null = null;
+    let written = '';
+    try {
+      await this.sems.get(writer.id)!.use(() =>
+        writer.encrypt({ c, plain: plain.path, recipients, out: msg, scratch, trace }),
+      );
+      const w = await inspectFile(msg);
+      written = describeWritten(w);
+      const bad = mismatches(w, c, recipients);
+      if (bad.length) writeError = `${writer.id} ${bad.join('; ')}`;
+    } catch (e) {
+      writeError = (e as Error).message;
+    }
+    const wl = writer.writeLimits(c);
+    if (wl.length) return judgeLimited(`${writer.id} writes`, wl, writeError, written);
+    if (writeError !== null) return ['FAIL', `${writer.id} encrypt: ${writeError}`];
+
+    // 2. The reader decrypts and must give back the plaintext, byte for byte.
+    let readError: string | null = null;
+    let remark = '';
+    try {
+      remark = (await this.sems.get(reader.id)!.use(() =>
+        reader.decrypt({ c, input: msg, identity, out, scratch, trace }),
+      )) ?? '';
+      if (!existsSync(out)) readError = `${reader.id} exited 0 but wrote no output`;
+      else if ((await sha256File(out)) !== plain.sha256) readError = `${reader.id} decrypted to different bytes`;
+    } catch (e) {
+      readError = (e as Error).message;
+    }
+    const rl = reader.readLimits(c);
+    if (rl.length) return judgeLimited(`${reader.id} reads`, rl, readError, written);
+    if (readError !== null) return ['FAIL', `${reader.id} decrypt of ${writer.id}'s ${written}: ${readError}`];
+    return ['PASS', remark ? `${written} (${remark})` : written];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const p of [this.fixed, ...this.peers]) await p.stop().catch(() => null);
+    await rm(this.runDir, { recursive: true, force: true });
+  }
+
+  /** Runs every cell, `concurrency` at a time (per-party limits apply inside). */
+  async runAll(concurrency: number, onResult?: (cell: Cell, r: CellResult) => void): Promise<Map<Cell, CellResult>> {
+    const results = new Map<Cell, CellResult>();
+    // Big messages first, so the slowest cells do not end up alone at the tail.
+    const queue = [...this.cells].sort((a, b) => b.c.size - a.c.size);
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let cell = queue.shift(); cell; cell = queue.shift()) {
+          const r = await this.runCell(cell);
+          results.set(cell, r);
+          onResult?.(cell, r);
+        }
+      }),
+    );
+    return results;
+  }
+}
+
+
+/** Every combination of the eight dimensions (13,824): only used to reason about limits. */
+function* fullProduct(): Generator<Case> {
+  for (const cipher of DIMENSIONS.cipher)
+    for (const kt of DIMENSIONS.kt)
+      for (const rid of DIMENSIONS.rid)
+        for (const bits of DIMENSIONS.bits)
+          for (const layout of DIMENSIONS.layout)
+            for (const form of DIMENSIONS.form)
+              for (const encoding of DIMENSIONS.encoding)
+                for (const size of DIMENSIONS.size)
+                  yield { id: '*', cipher, kt, rid, bits, layout, form, encoding, size, origin: 'pairwise' };
+}
+
+export interface ColumnCoverage {
+  readonly column: string;
+  /** Values some combination could PASS with, but no row of the design exercises (should be empty). */
+  readonly missingValues: string[];
+  /** Values no combination can PASS with, given the limits: what this column can never show. */
+  readonly impossibleValues: string[];
+  readonly pairsCovered: number;
+  readonly pairsPossible: number;
+}
+
+/**
+ * Static check of the design against the limit tables (no tool runs): for each peer and direction,
+ * which dimension values and value pairs could pass, and which of those the rows exercise.
+ */
+export function designCoverage(fixed: Party, peers: readonly Party[], cases: readonly Case[]): ColumnCoverage[] {
+  const out: ColumnCoverage[] = [];
+  const pairs = (c: Case): string[] => {
+    const r: string[] = [];
+    for (let i = 0; i < DIMENSION_NAMES.length; i++)
+      for (let j = i + 1; j < DIMENSION_NAMES.length; j++) {
+        const a = DIMENSION_NAMES[i]!;
+        const b = DIMENSION_NAMES[j]!;
+        r.push(`${a}=${c[a]}|${b}=${c[b]}`);
+      }
+    return r;
+  };
+  for (const peer of peers) {
+    for (const direction of ['to-fixed', 'from-fixed'] as const) {
+      const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
+      const passes = (c: Case): boolean => w.writeLimits(c).length === 0 && r.readLimits(c).length === 0;
+      const possibleValues = new Set<string>();
+      const possiblePairs = new Set<string>();
+      for (const c of fullProduct()) {
+        if (!passes(c)) continue;
+        for (const d of DIMENSION_NAMES) possibleValues.add(`${d}=${c[d]}`);
+        for (const p of pairs(c)) possiblePairs.add(p);
+      }
+      const coveredValues = new Set<string>();
+      const coveredPairs = new Set<string>();
+      for (const c of cases) {
+        if (!passes(c)) continue;
+        for (const d of DIMENSION_NAMES) coveredValues.add(`${d}=${c[d]}`);
+        for (const p of pairs(c)) coveredPairs.add(p);
+      }
+      const all = DIMENSION_NAMES.flatMap((d) => DIMENSIONS[d].map((v) => `${d}=${v}`));
+      out.push({
+        column: arrow(direction, peer.id, fixed.id),
+        missingValues: [...possibleValues].filter((v) => !coveredValues.has(v)),
+        impossibleValues: all.filter((v) => !possibleValues.has(v)),
+        pairsCovered: [...coveredPairs].filter((p) => possiblePairs.has(p)).length,
+        pairsPossible: possiblePairs.size,
+      });
+    }
+  }
+  return out;
+}

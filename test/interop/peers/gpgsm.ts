@@ -1,0 +1,123 @@
+// GnuPG `gpgsm` 2.2: one throw-away GNUPGHOME per decrypting identity, keys from a legacy .p12.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Case, Cipher } from '../cases.js';
+import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { P12_PASSWORD, type Identity, type Pki } from '../pki.js';
+import { run, runOk, ToolError, Trace } from '../run.js';
+
+// gpgsm --cipher-algo takes these names (or an OID); "AES" is AES-128.
+const CIPHER: Record<Cipher, string> = { des3: '3DES', aes128: 'AES', aes192: 'AES192', aes256: 'AES256' };
+
+export class GpgsmPeer implements Party {
+  readonly id = 'gpgsm';
+  readonly title = 'GnuPG `gpgsm`';
+  readonly install = 'apt-get install -y gpgsm';
+  readonly parallel = 2;
+  readonly notes = [
+    'gpgsm exits 2 after a successful decryption when a recipient listed before its own cannot be used ' +
+      '("error decrypting session key" / "failed to find the certificate"); the driver goes by the ' +
+      '`--status-fd` line DECRYPTION_OKAY, as GPGME does.',
+    'gpgsm --armor writes the PEM label `ENCRYPTED MESSAGE`, not RFC 7468\'s `CMS`; openssl cannot read it.',
+  ];
+  private homes = new Map<string, string>();
+
+  async detect(): Promise<string> {
+    const r = await run('gpgsm', ['--version']).catch(() => null);
+    if (!r || r.code !== 0) throw new MissingTool('gpgsm not found');
+    const lines = r.stdout.split('\n');
+    const ksba = lines.find((l) => l.startsWith('libksba')) ?? '';
+    return `${lines[0]!.trim()}${ksba ? `, ${ksba.trim()}` : ''}`;
+  }
+
+  private env(home: string): NodeJS.ProcessEnv {
+    return { ...process.env, GNUPGHOME: home, LC_ALL: 'C' };
+  }
+
+  async start(pki: Pki, dir: string): Promise<void> {
+    const t = new Trace();
+    for (const id of Object.values(pki.targets)) {
+      const home = join(dir, `gnupg-${id.bits}`);
+      await mkdir(home, { recursive: true, mode: 0o700 });
+      // Without a CRL for our CA gpgsm refuses every certificate of it.
+      await writeFile(join(home, 'gpgsm.conf'), 'disable-crl-checks\n');
+      await writeFile(join(home, 'gpg-agent.conf'), 'allow-loopback-pinentry\n');
+      // trustlist.txt: the root's SHA-1 fingerprint and S (a root for S/MIME).
+      await writeFile(join(home, 'trustlist.txt'), `${pki.caFingerprint.replace(/(..)(?!$)/g, '$1:')} S\n`);
+      const env = this.env(home);
+      await runOk(t, 'gpgsm', ['--batch', '--import', pki.caCert, ...pki.all.map((i) => i.cert)], { env });
+      await runOk(t, 'gpgsm', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--import', id.p12], {
+        env,
+        stdin: { data: `${P12_PASSWORD}\n` },
+      });
+      this.homes.set(id.name, home);
+    }
+  }
+
+  async stop(): Promise<void> {
+    // Each home got its own gpg-agent on first use; end exactly those.
+    for (const home of this.homes.values()) {
+      await run('gpgconf', ['--homedir', home, '--kill', 'gpg-agent']).catch(() => null);
+    }
+    this.homes.clear();
+  }
+
+  private home(id: Identity): string {
+    const h = this.homes.get(id.name);
+    if (!h) throw new Error(`no GNUPGHOME for ${id.name}`);
+    return h;
+  }
+
+  writeLimits(c: Case): Limit[] {
+    return limitsOf([
+      [c.kt !== 'pkcs1', { why: 'gpgsm 2.2 has no OAEP option (writes PKCS#1 v1.5)', expect: /wrote key transport pkcs1/ }],
+      [c.rid === 'ski', { why: 'gpgsm writes issuerAndSerialNumber only', expect: /wrote rid issuer-serial/ }],
+      [c.form === 'smime', {
+        why: 'gpgsm writes no MIME entity (--base64 gives the bare body)',
+        expect: /wrote form base64/,
+      }],
+      [c.encoding === 'definite', { why: 'gpgsm (libksba) writes indefinite lengths only', expect: /wrote encoding indefinite/ }],
+    ]);
+  }
+
+  readLimits(c: Case): Limit[] {
+    return limitsOf([
+      [c.kt !== 'pkcs1', {
+        why: 'gpgsm 2.2 decrypts only rsaEncryption key transport (no RSAES-OAEP)',
+        expect: /error getting encrypted session key/,
+      }],
+      [c.rid === 'ski', {
+        why: 'gpgsm 2.2 / libksba 1.6 cannot read a subjectKeyIdentifier rid',
+        // "recp N - error getting info", or libksba's BER decoder gives up on the [0] rid
+        expect: /error getting info|BER error/,
+      }],
+      [c.form === 'smime', { why: 'gpgsm reads binary, PEM or base64, not a MIME entity', expect: /ksba|No CMS object|End of file/ }],
+    ]);
+  }
+
+  async encrypt(job: EncryptJob): Promise<void> {
+    const { c } = job;
+    const home = job.recipients.find((r) => this.homes.has(r.name)) ?? job.recipients[0]!;
+    const args = ['--batch', '--cipher-algo', CIPHER[c.cipher]];
+    if (c.form === 'pem') args.push('--armor');
+    if (c.form === 'smime') args.push('--base64');
+    args.push('--encrypt');
+    for (const r of job.recipients) args.push('-r', r.fingerprint);
+    args.push('-o', job.out, job.plain);
+    await runOk(job.trace, 'gpgsm', args, { env: this.env(this.home(home)) });
+  }
+
+  async decrypt(job: DecryptJob): Promise<string | void> {
+    // Judged as GPGME judges it, by the status lines: gpgsm 2.2 exits 2 whenever it logged an
+    // error, and it logs one for every recipient before its own that it cannot use ("error
+    // decrypting session key", "failed to find the certificate") even though it then decrypts.
+    const args = ['--batch', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--decrypt'];
+    args.push('-o', job.out, job.input);
+    const r = await run('gpgsm', args, { env: this.env(this.home(job.identity)), stdin: { data: `${P12_PASSWORD}\n` } });
+    job.trace.add(r);
+    const okay = /^\[GNUPG:\] DECRYPTION_OKAY$/m.test(r.stdout) && !/^\[GNUPG:\] DECRYPTION_FAILED/m.test(r.stdout);
+    if (r.code === 0 && okay) return;
+    if (r.code === 2 && okay) return 'gpgsm exit 2 with DECRYPTION_OKAY';
+    throw new ToolError(r);
+  }
+}
