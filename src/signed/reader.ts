@@ -1,0 +1,243 @@
+/**
+ * Streaming reader for ContentInfo → SignedData (RFC 5652 §3, §5.1–§5.2). Like src/stream/envelope-reader.ts:
+ * the small elements before the content (version, digestAlgorithms, eContentType) and after it
+ * (certificates, crls, signerInfos) are captured whole within a byte budget; the content is yielded as it
+ * arrives, primitive or constructed, definite or indefinite, so a verifier can hash it on the way past.
+ *
+ *   SignedData ::= SEQUENCE {
+ *     version CMSVersion, digestAlgorithms SET OF DigestAlgorithmIdentifier,
+ *     encapContentInfo EncapsulatedContentInfo,          -- { eContentType, eContent [0] EXPLICIT OCTET STRING OPTIONAL }
+ *     certificates [0] IMPLICIT CertificateSet OPTIONAL, crls [1] IMPLICIT RevocationInfoChoices OPTIONAL,
+ *     signerInfos SET OF SignerInfo }
+ */
+import { LimitExceededError, MalformedInputError, UnsupportedContentError, UsageError } from '../errors.js';
+import { OID, oidName } from '../oids.js';
+import { type Node, children, isUniversal, rawBytes, smallInteger } from '../format/asn1.js';
+import { parseStrict } from './ber.js';
+import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
+import { type BerHeader, BerReader } from '../stream/ber-reader.js';
+
+/** The subset of the lead's Limits (src/limits.ts) this reader honours; structurally compatible. */
+export interface SignedDataLimits {
+  /** Budget for the elements before the content, and separately for those after it. */
+  readonly maxHeaderBytes: number;
+  readonly maxDepth: number;
+  readonly maxOidBytes: number;
+  readonly maxCertificates: number;
+}
+
+export const DEFAULT_SIGNED_DATA_LIMITS: SignedDataLimits = {
+  maxHeaderBytes: 4 << 20,
+  maxDepth: 32,
+  maxOidBytes: 64,
+  maxCertificates: 64,
+};
+
+/** A message signed by more signers than this is refused: p7m messages have one. */
+const MAX_SIGNER_INFOS = 8;
+/** Distinct digest algorithms hashed while streaming (each costs a pass over the content). */
+const MAX_DIGEST_ALGORITHMS = 4;
+
+export interface SignedDataHeader {
+  readonly version: number;
+  readonly digestAlgorithms: readonly AlgorithmIdentifier[];
+  readonly eContentType: string;
+  /** No eContent: the signature is over content supplied separately (RFC 5652 §5.2). */
+  readonly detached: boolean;
+  /** Encoding fact, for inspect. */
+  readonly indefinite: boolean;
+}
+
+export interface SignedDataTrailer {
+  /** CertificateChoices of the 'certificate' kind, as received (others are skipped). */
+  readonly certificates: readonly Uint8Array[];
+  /** Each SignerInfo, as received. */
+  readonly signerInfos: readonly Uint8Array[];
+}
+
+export interface SignedDataStream {
+  readonly header: SignedDataHeader;
+  /** Content chunks (views into the reader's buffer: consume or copy before the next). Empty when detached. */
+  readonly content: AsyncGenerator<Uint8Array, void, void>;
+  /** The certificates and signerInfos, after `content` has been read to its end (or at once when detached). */
+  trailer(): Promise<SignedDataTrailer>;
+}
+
+interface Frame { end: number | null; what: string }
+
+/** Nesting bookkeeping: definite lengths must add up and indefinite ones must be closed (as envelope-reader.ts). */
+class Frames {
+  private readonly stack: Frame[] = [];
+  constructor(private readonly r: BerReader) {}
+  open(h: BerHeader, what: string): void {
+    this.check(h, what);
+    this.stack.push({ end: h.length === null ? null : this.r.offset + h.length, what });
+  }
+  async hasMore(): Promise<boolean> {
+    const f = this.stack[this.stack.length - 1]!;
+    if (f.end !== null) return this.r.offset < f.end;
+    return !(await this.r.nextIsEoc());
+  }
+  async close(): Promise<void> {
+    const f = this.stack.pop()!;
+    if (f.end === null) await this.r.readEoc();
+    else if (this.r.offset !== f.end) throw new MalformedInputError(`${f.what} does not end where its length says`);
+  }
+  check(h: BerHeader, what: string): void {
+    const parent = this.stack[this.stack.length - 1];
+    if (h.length !== null && parent && parent.end !== null && this.r.offset + h.length > parent.end) {
+      throw new MalformedInputError(`${what} is longer than the element that contains it`);
+    }
+  }
+}
+
+async function expectTag(r: BerReader, tag: number, what: string): Promise<BerHeader> {
+  const at = r.offset;
+  const h = await r.readHeader();
+  if (h.tag !== tag) throw new MalformedInputError(`malformed ${what} at byte ${at}: unexpected tag 0x${h.tag.toString(16)}`);
+  return h;
+}
+
+/** Reads the SignedData up to its content; the content and the trailer follow on demand. */
+export async function readSignedData(
+  source: AsyncIterable<Uint8Array>,
+  limits: SignedDataLimits = DEFAULT_SIGNED_DATA_LIMITS,
+  opts: { bare?: boolean } = {},
+): Promise<SignedDataStream> {
+  const r = new BerReader(source);
+  const f = new Frames(r);
+  if ((await r.peekByte()) === null) throw new MalformedInputError('empty input');
+
+  let budgetStart = 0;
+  const budget = (): number => limits.maxHeaderBytes - (r.offset - budgetStart);
+  const element = async (h: BerHeader, what: string): Promise<Uint8Array> => {
+    f.check(h, what);
+    if (h.length !== null && h.length > budget()) throw new LimitExceededError(`${what} is larger than the limit of ${limits.maxHeaderBytes} bytes`);
+    return r.readElementBody(h, Math.max(budget(), 0) + h.raw.length, limits.maxDepth);
+  };
+  const readOid = async (what: string): Promise<string> => {
+    const h = await expectTag(r, 0x06, what);
+    if (h.length! > limits.maxOidBytes) throw new LimitExceededError(`${what}: object identifier longer than ${limits.maxOidBytes} bytes`);
+    const node = parseStrict(await element(h, what), what);
+    return (node as unknown as { getValue(): string }).getValue();
+  };
+
+  // `bare`: a SignedData without ContentInfo, as decrypted from an EnvelopedData of type id-signedData.
+  const ci = opts.bare ? undefined : await expectTag(r, 0x30, 'ContentInfo');
+  if (ci) {
+    f.open(ci, 'ContentInfo');
+    const contentType = await readOid('ContentInfo content type');
+    if (contentType !== OID.signedData) {
+      const name = contentType === OID.envelopedData ? 'enveloped data' : oidName(contentType) ?? contentType;
+      throw new UnsupportedContentError(`not a signed message: content type is ${name} (${contentType})`);
+    }
+    f.open(await expectTag(r, 0xa0, 'ContentInfo content'), 'ContentInfo content');
+  }
+  const sd = await expectTag(r, 0x30, 'SignedData');
+  f.open(sd, 'SignedData');
+  budgetStart = r.offset;
+
+  const version = smallInteger(parseStrict(await element(await expectTag(r, 0x02, 'SignedData version'), 'SignedData version'), 'SignedData version'), 'SignedData version');
+  if (![1, 3, 4, 5].includes(version)) throw new MalformedInputError(`unknown SignedData version ${version}`);
+
+  const daNode = parseStrict(await element(await expectTag(r, 0x31, 'digestAlgorithms'), 'digestAlgorithms'), 'digestAlgorithms', { maxDepth: 8 });
+  const digestAlgorithms = children(daNode, 'digestAlgorithms').map((n) => decodeAlgorithmIdentifier(n, 'digest algorithm'));
+  if (new Set(digestAlgorithms.map((a) => a.oid)).size > MAX_DIGEST_ALGORITHMS) {
+    throw new LimitExceededError(`more than ${MAX_DIGEST_ALGORITHMS} digest algorithms`);
+  }
+
+  const eci = await expectTag(r, 0x30, 'EncapsulatedContentInfo');
+  f.open(eci, 'EncapsulatedContentInfo');
+  const eContentType = await readOid('eContentType');
+  let detached = true;
+  let octets: BerHeader | undefined;
+  if (await f.hasMore()) {
+    const explicit = await expectTag(r, 0xa0, 'eContent');
+    f.open(explicit, 'eContent');
+    octets = await r.readHeader();
+    if (octets.tag !== 0x04 && octets.tag !== 0x24) throw new MalformedInputError('malformed eContent: expected an OCTET STRING');
+    f.check(octets, 'eContent');
+    detached = false;
+  }
+
+  const header: SignedDataHeader = {
+    version, digestAlgorithms, eContentType, detached,
+    indefinite: ci?.length === null || sd.length === null || eci.length === null,
+  };
+
+  async function* primitive(len: number): AsyncGenerator<Uint8Array, void, void> {
+    let left = len;
+    while (left > 0) {
+      const chunk = await r.readUpTo(left);
+      left -= chunk.length;
+      yield chunk;
+    }
+  }
+
+  // X.690 §8.7.3: a constructed OCTET STRING's segments are OCTET STRINGs, themselves possibly constructed.
+  async function* constructed(hh: BerHeader, depth: number): AsyncGenerator<Uint8Array, void, void> {
+    if (depth > limits.maxDepth) throw new LimitExceededError(`content nested deeper than ${limits.maxDepth}`);
+    f.open(hh, 'eContent segment');
+    while (await f.hasMore()) {
+      const s = await r.readHeader();
+      f.check(s, 'eContent segment');
+      if (s.tag === 0x04) yield* primitive(s.length!);
+      else if (s.tag === 0x24) yield* constructed(s, depth + 1);
+      else throw new MalformedInputError(`malformed eContent: segment with tag 0x${s.tag.toString(16)}`);
+    }
+    await f.close();
+  }
+
+  async function readTrailer(): Promise<SignedDataTrailer> {
+    if (octets) await f.close(); // [0] EXPLICIT
+    await f.close(); // EncapsulatedContentInfo
+    budgetStart = r.offset;
+    const certificates: Uint8Array[] = [];
+    let h = await r.readHeader();
+    if (h.tag === 0xa0) {
+      const node = parseStrict(await element(h, 'certificates'), 'certificates', { maxDepth: limits.maxDepth });
+      const choices = children(node, 'certificates');
+      if (choices.length > limits.maxCertificates) {
+        throw new LimitExceededError(`message carries ${choices.length} certificates, more than the limit of ${limits.maxCertificates}`);
+      }
+      // CertificateChoices (§10.2.2): only the plain Certificate (a SEQUENCE) is usable for a chain.
+      for (const c of choices) if (isUniversal(c, 16)) certificates.push(rawBytes(c));
+      h = await r.readHeader();
+    }
+    if (h.tag === 0xa1) {
+      await element(h, 'crls'); // revocation information: p7m does not check revocation (see docs/replay.md)
+      h = await r.readHeader();
+    }
+    if (h.tag !== 0x31) throw new MalformedInputError('malformed SignedData: expected signerInfos');
+    const siNode: Node = parseStrict(await element(h, 'signerInfos'), 'signerInfos', { maxDepth: limits.maxDepth });
+    const signerInfos = children(siNode, 'signerInfos').map(rawBytes);
+    if (signerInfos.length > MAX_SIGNER_INFOS) throw new LimitExceededError(`more than ${MAX_SIGNER_INFOS} signers`);
+    await f.close(); // SignedData
+    if (ci) {
+      await f.close(); // [0]
+      await f.close(); // ContentInfo
+    }
+    if (!(await r.atEnd())) throw new MalformedInputError(`trailing data after the message at byte ${r.offset}`);
+    return { certificates, signerInfos };
+  }
+
+  let trailer: Promise<SignedDataTrailer> | undefined;
+  let contentDone = false;
+  async function* content(): AsyncGenerator<Uint8Array, void, void> {
+    if (octets) {
+      if (octets.constructed) yield* constructed(octets, 0);
+      else yield* primitive(octets.length!);
+    }
+    contentDone = true;
+  }
+
+  return {
+    header,
+    content: content(),
+    trailer(): Promise<SignedDataTrailer> {
+      if (!contentDone && !detached) return Promise.reject(new UsageError('the signed content must be read before the trailer'));
+      trailer ??= readTrailer();
+      return trailer;
+    },
+  };
+}
