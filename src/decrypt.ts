@@ -15,6 +15,7 @@ import type { Identity } from './recipient.js';
 import { RsaIdentity } from './recipients/rsa.js';
 import { describeRecipient } from './describe.js';
 import { MemorySink, type Sink } from './io/sink.js';
+import type { ReceivePolicy, Verified, VerifyingSink } from './receive.js';
 import { openInput } from './stream/armor.js';
 import { type EnvelopeHeader, readEnvelope } from './stream/envelope-reader.js';
 
@@ -24,7 +25,14 @@ export type DecryptKeyOptions =
   | { pkcs12: Uint8Array; password: string | (() => string | Promise<string>) }
   | { identity: Identity };
 
-export type DecryptOptions = DecryptKeyOptions & { limits?: Partial<Limits> };
+export type DecryptOptions = DecryptKeyOptions & {
+  limits?: Partial<Limits>;
+  /**
+   * Require a signed message and check it (signature, chain, freshness, replay cache) before the
+   * content is released. `allowUnsigned` lets a plain envelope through (replay cannot be detected).
+   */
+  verify?: ReceivePolicy & { allowUnsigned?: boolean };
+};
 
 export interface DecryptInfo {
   /** Index (0-based) and description of the RecipientInfo that was used. */
@@ -37,6 +45,8 @@ export interface DecryptInfo {
 
 export interface DecryptResult extends DecryptInfo {
   readonly content: Uint8Array;
+  /** With `verify`: what the signature established (undefined for an allowed unsigned message). */
+  readonly signature?: Verified;
 }
 
 const toBytes = (x: Uint8Array | string): Uint8Array => (typeof x === 'string' ? Buffer.from(x) : x);
@@ -214,8 +224,17 @@ export async function decrypt(p7m: Uint8Array, opts: DecryptOptions): Promise<De
   const identity = await resolveIdentity(opts);
   const core = await openDecryption(Readable.from([p7m]), identity, opts.limits);
   const sinks: MemorySink[] = [];
-  const info = await core.run(async () => { const s = new MemorySink(); sinks.push(s); return s; });
-  // Exactly one sink is committed: the candidate whose padding checked.
-  const content = sinks.find((s) => s.committed)!.bytes();
-  return { ...info, content };
+  const verifiers: VerifyingSink[] = [];
+  const v = opts.verify;
+  const receive = v ? await import('./receive.js') : undefined;
+  const info = await core.run(async () => {
+    const s = new MemorySink(); sinks.push(s);
+    if (!v) return s;
+    const vs = new receive!.VerifyingSink(s, v, core.info.contentType, v.allowUnsigned ?? false); verifiers.push(vs);
+    return vs;
+  });
+  // Exactly one sink is committed: the candidate whose padding (and signature) checked.
+  const i = sinks.findIndex((s) => s.committed);
+  const signature = verifiers[i]?.result;
+  return { ...info, content: sinks[i]!.bytes(), ...(signature ? { signature } : {}) };
 }

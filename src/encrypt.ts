@@ -13,6 +13,7 @@ import { TAG, tlv } from './format/der.js';
 import type { CertInfo } from './keys/certificate.js';
 import { OID } from './oids.js';
 import type { Recipient } from './recipient.js';
+import type { SignerOptions } from './send.js';
 import { type KeyTransport, type RidKind, RsaRecipient, checkRecipientCertificate } from './recipients/rsa.js';
 import { type OutputForm, encodeOutput } from './stream/armor.js';
 
@@ -131,14 +132,22 @@ export async function* rechunk(src: AsyncIterable<Uint8Array>, size = CHUNK_SIZE
 }
 
 /** Buffer API: encrypt `content` for the recipients; returns the message (DER unless `form` says otherwise). */
-export async function encrypt(content: Uint8Array | string, opts: EncryptOptions & { form?: OutputForm }): Promise<Uint8Array> {
+export async function encrypt(content: Uint8Array | string, opts: EncryptOptions & { form?: OutputForm; sign?: SignerOptions }): Promise<Uint8Array> {
   // The boundary for JavaScript callers too: an unknown form would otherwise quietly give DER.
   if (typeof content !== 'string' && !(content instanceof Uint8Array)) throw new UsageError('the content must be a Uint8Array or a string');
   const form = opts.form ?? 'der';
   if (form !== 'der' && form !== 'pem' && form !== 'smime') throw new UsageError(`unknown output form ${String(form)}`);
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
-  const env = await prepareEnvelope(opts);
+  const source = Readable.from(bytes.length ? [bytes] : []);
   const parts: Uint8Array[] = [];
-  for await (const p of encodeOutput(env.stream(Readable.from(bytes.length ? [bytes] : []), bytes.length), form)) parts.push(p);
+  if (opts.sign) {
+    // Sign, then encrypt: the signed message is the enveloped content (src/send.ts).
+    const { signedStream } = await import('./send.js');
+    const env = await prepareEnvelope({ ...opts, contentType: OID.signedData });
+    for await (const p of encodeOutput(env.stream(signedStream(source, opts.sign), null), form)) parts.push(p);
+  } else {
+    const env = await prepareEnvelope(opts);
+    for await (const p of encodeOutput(env.stream(source, bytes.length), form)) parts.push(p);
+  }
   return new Uint8Array(Buffer.concat(parts));
 }

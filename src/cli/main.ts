@@ -10,6 +10,8 @@ const COMMANDS: Record<string, () => Promise<{ help: string; run(args: string[])
   encrypt: () => import('./commands/encrypt.js'),
   decrypt: () => import('./commands/decrypt.js'),
   inspect: () => import('./commands/inspect.js'),
+  sign: () => import('./commands/sign.js'),
+  verify: () => import('./commands/verify.js'),
   demo: () => import('./commands/demo.js'),
 };
 
@@ -21,6 +23,8 @@ commands:
   encrypt   encrypt a file for one or more recipient certificates
   decrypt   decrypt a message with your private key or PKCS#12 file
   inspect   show a message's recipients and algorithms, without a key
+  sign      sign a file (SignedData with signingTime and a unique message identifier)
+  verify    verify a signed message: signature, chain, freshness and replay
   demo      run the whole exchange on the bundled demo certificates
 
 options:

@@ -1,0 +1,93 @@
+/** Loading a signer (certificate + key, or PKCS#12) and the verification policy options, shared by commands. */
+import type { KeyObject } from 'node:crypto';
+import { UsageError } from '../errors.js';
+import { oneOf, str, list, type Options } from './args.js';
+import { readWholeFile } from './io.js';
+
+export interface LoadedSigner { signerCert: Uint8Array; signerKey: KeyObject; chain: Uint8Array[] }
+
+export async function loadSigner(o: { cert?: string; key?: string; p12?: string; pass?: string; certfile?: string[] }): Promise<LoadedSigner> {
+  const { passwordSource } = await import('../keys/pass.js');
+  let chain: Uint8Array[] = [];
+  if (o.certfile?.length) {
+    const { loadCertificates } = await import('../keys/certificate.js');
+    for (const f of o.certfile) chain.push(...loadCertificates(await readWholeFile(f, 'certificate')).map((c) => c.der));
+  }
+  if (o.p12 !== undefined) {
+    if (o.cert !== undefined || o.key !== undefined) throw new UsageError('give either a certificate and a key, or a PKCS#12 file');
+    const { loadPkcs12 } = await import('../keys/pkcs12.js');
+    const p = await loadPkcs12(await readWholeFile(o.p12, 'PKCS#12 file'), passwordSource(o.pass, `password for ${o.p12}: `));
+    chain = [...p.chain.map((c) => c.der), ...chain];
+    return { signerCert: p.certificate.der, signerKey: p.key, chain };
+  }
+  if (o.key === undefined) throw new UsageError('a signing key is needed: give a certificate and a key, or a PKCS#12 file');
+  const { loadPrivateKey } = await import('../keys/private-key.js');
+  const loaded = await loadPrivateKey(await readWholeFile(o.key, 'key'), passwordSource(o.pass, `password for ${o.key}: `));
+  let cert = loaded.certificate?.der;
+  if (o.cert !== undefined) {
+    const { loadCertificates } = await import('../keys/certificate.js');
+    const certs = loadCertificates(await readWholeFile(o.cert, 'certificate'));
+    const { certificateMatchesKey } = await import('../keys/certificate.js');
+    const mine = certs.find((c) => certificateMatchesKey(c, loaded.key));
+    if (!mine) throw new UsageError(`the certificate ${o.cert} does not belong to the key ${o.key}`);
+    cert = mine.der;
+    chain.push(...certs.filter((c) => c !== mine).map((c) => c.der));
+  }
+  if (!cert) throw new UsageError('the signer certificate is needed (--signer CERT), unless the key file holds it');
+  return { signerCert: cert, signerKey: loaded.key, chain };
+}
+
+export const VERIFY_OPTIONS: Options = {
+  trust: { type: 'string', multiple: true },
+  'max-age': { type: 'string' },
+  'max-skew': { type: 'string' },
+  'replay-db': { type: 'string' },
+  'no-replay-check': { type: 'boolean' },
+};
+
+export const VERIFY_HELP = `  --trust CA           trust anchor (PEM or DER; repeatable): the signer must chain to one
+  --max-age DURATION   refuse messages signed longer ago than this (default 24h; 90s, 5m, 24h, 7d)
+  --max-skew DURATION  refuse messages signed further in the future than this (default 5m)
+  --replay-db PATH     replay cache (default: $XDG_STATE_HOME/p7m/replay.sqlite3 or ~/.local/state/p7m/replay.sqlite3)
+  --no-replay-check    skip the replay cache and accept messages without a contentIdentifier (warns)
+`;
+
+export interface CliPolicy {
+  trust: Uint8Array[];
+  maxAgeMs: number;
+  maxSkewMs: number;
+  replayDb: string | null;
+  requireReplayAttributes: boolean;
+}
+
+export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string) => void): Promise<CliPolicy> {
+  const trustFiles = list(v.trust);
+  if (trustFiles.length === 0) throw new UsageError('at least one trust anchor is needed (--trust CA)');
+  const { loadCertificates } = await import('../keys/certificate.js');
+  const trust: Uint8Array[] = [];
+  for (const f of trustFiles) trust.push(...loadCertificates(await readWholeFile(f, 'trust anchor')).map((c) => c.der));
+  const { parseDuration } = await import('../signed/duration.js');
+  const { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_SKEW_MS } = await import('../signed/freshness.js');
+  const maxAgeMs = str(v['max-age']) !== undefined ? parseDuration(str(v['max-age'])!, '--max-age') : DEFAULT_MAX_AGE_MS;
+  const maxSkewMs = str(v['max-skew']) !== undefined ? parseDuration(str(v['max-skew'])!, '--max-skew') : DEFAULT_MAX_SKEW_MS;
+  let replayDb: string | null = null;
+  if (v['no-replay-check'] === true) {
+    if (v['replay-db'] !== undefined) throw new UsageError('--replay-db and --no-replay-check exclude each other');
+    warn('replay check disabled: a recorded copy of this message would be accepted again');
+  } else {
+    const { defaultReplayDbPath } = await import('../replay/cache.js');
+    replayDb = str(v['replay-db']) ?? defaultReplayDbPath();
+  }
+  return { trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null };
+}
+
+export function signedOptions(v: Record<string, unknown>): { digest: 'sha256' | 'sha384' | 'sha512' | undefined; pss: boolean; rid: 'issuer-serial' | 'ski' } {
+  const digest = v.digest === undefined ? undefined : oneOf(v.digest, ['sha256', 'sha384', 'sha512'] as const, '--digest', 'sha256');
+  return { digest, pss: v.pss === true, rid: oneOf(v['signer-rid'], ['issuer-serial', 'ski'] as const, '--signer-rid', 'issuer-serial') };
+}
+
+export function describeSigner(check: { signer: { subject: string; email?: string; fingerprintSha256: string }; signingTime?: Date }): string {
+  const s = check.signer;
+  return `signed by ${s.subject}${s.email ? ` <${s.email}>` : ''} (sha256 fingerprint ${s.fingerprintSha256})` +
+    (check.signingTime ? ` at ${check.signingTime.toISOString()}` : '');
+}
