@@ -2,45 +2,111 @@
 import { createReadStream, promises as fsp, realpathSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IoError, UsageError } from '../errors.js';
+import { IoError, P7mError, UsageError } from '../errors.js';
 import { FileSink, StdoutSink, type Sink } from '../io/sink.js';
+import { reportError } from './report.js';
 
-/** Read-chunk size of the content path: ~1 MiB (64 KiB halves throughput here). */
-export const READ_CHUNK = 1 << 20;
+/**
+ * Read size of the content path for regular files: 256 KiB. Each read becomes one cipher update;
+ * Node 20's update() allocates its output twice (it copies it into an exact-size buffer), and at
+ * 256 KiB malloc recycles those allocations where at 1 MiB they are fresh mappings, page-faulted in
+ * (docs/benchmarks.md). Smaller reads cost more in per-read overhead than they save.
+ */
+export const READ_CHUNK = 256 << 10;
 
 export interface InputSource {
   readonly name: string;
   /** Size in bytes when IN is a regular file (known in advance), else null. */
   readonly size: number | null;
+  /** The bytes; each chunk is the caller's to keep. */
   stream(): AsyncIterable<Uint8Array>;
+  /**
+   * The same bytes, faster for a regular file: each chunk is valid only until the next one is asked
+   * for (see readAhead). For the content path, which consumes every chunk at once.
+   */
+  borrowed(): AsyncIterable<Uint8Array>;
 }
 
 export function openInputFile(file: string | undefined): InputSource {
   if (file === undefined || file === '-') {
     // Standard input's size is not known in advance: the output is indefinite-length BER.
-    return { name: 'standard input', size: null, stream: () => process.stdin };
+    return { name: 'standard input', size: null, stream: () => process.stdin, borrowed: () => process.stdin };
   }
   let st;
   try {
     st = statSync(file);
   } catch (e) {
-    throw new IoError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    throw readError(file, e);
   }
   if (st.isDirectory()) throw new IoError(`cannot read ${file}: is a directory`);
-  return {
-    name: file,
-    size: st.isFile() ? st.size : null,
-    stream: () => {
-      const s = createReadStream(file, { highWaterMark: READ_CHUNK });
-      return (async function* () {
-        try {
-          for await (const c of s) yield c as Buffer;
-        } catch (e) {
-          throw new IoError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-      })();
-    },
+  const stream = (): AsyncIterable<Uint8Array> => {
+    const s = createReadStream(file, { highWaterMark: READ_CHUNK });
+    return (async function* () {
+      try {
+        for await (const c of s) yield c as Buffer;
+      } catch (e) {
+        throw readError(file, e);
+      }
+    })();
   };
+  // A FIFO or a device: its size is unknown, and it is read as a stream.
+  if (!st.isFile()) return { name: file, size: null, stream, borrowed: stream };
+  // A small file needs no large buffers (a batch of many small files reads each in one go); the
+  // floor keeps a file that grows after the stat (a download in progress) from being read in crumbs.
+  const chunk = Math.min(READ_CHUNK, Math.max(st.size, 16 << 10));
+  return { name: file, size: st.size, stream, borrowed: () => readAhead(file, chunk) };
+}
+
+function readError(file: string, e: unknown): IoError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new IoError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code ?? (e as Error).message}`);
+}
+
+/**
+ * Reads a regular file in READ_CHUNK pieces into two buffers used in turn: the next piece is read
+ * while the caller works on the current one, and no megabyte is allocated per piece (a fresh one
+ * costs page faults, the largest cost after the cipher itself).
+ *
+ * A yielded chunk is valid until the next one is asked for. The content path consumes each chunk
+ * before that (the cipher's update, a hash update; BerReader copies the few octets it keeps), which
+ * is why this reader is the CLI's and is not handed to library callers.
+ */
+async function* readAhead(file: string, size = READ_CHUNK): AsyncGenerator<Uint8Array, void, void> {
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(file, 'r');
+  } catch (e) {
+    throw readError(file, e);
+  }
+  const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)] as const;
+  // A full buffer, or less at the end of the file (a regular file reads short only there).
+  const fill = async (b: Buffer): Promise<number> => {
+    let n = 0;
+    while (n < b.length) {
+      const { bytesRead } = await fh.read(b, n, b.length - n, null);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return n;
+  };
+  let next = fill(bufs[0]);
+  next.catch(() => undefined); // awaited below; not an unhandled rejection in the meantime
+  let which = 0;
+  try {
+    for (;;) {
+      let n: number;
+      try { n = await next; } catch (e) { throw readError(file, e); }
+      if (n === 0) return;
+      const current = bufs[which]!;
+      which ^= 1;
+      next = fill(bufs[which]!);
+      next.catch(() => undefined);
+      yield n === size ? current : current.subarray(0, n);
+    }
+  } finally {
+    await next.catch(() => undefined);
+    await fh.close().catch(() => undefined);
+  }
 }
 
 export async function readWholeFile(file: string, what: string): Promise<Uint8Array> {
@@ -90,3 +156,92 @@ export class SpooledStdoutSink implements Sink {
     await fsp.rm(path.dirname(this.target), { recursive: true, force: true });
   }
 }
+
+export interface BatchJob {
+  readonly input: string;
+  readonly output: string;
+  /** Size of the input when it could be measured up front. */
+  readonly size: number | null;
+}
+
+/**
+ * Batch mode (--out-dir DIR FILE...): each FILE goes to DIR/name(basename of FILE). Problems that
+ * would fail every file, or make two files overwrite one output, are usage errors up front; the
+ * rest (an unreadable file, a bad message) are each file's own. `total` is the bytes of all inputs
+ * that could be measured, for the progress bar.
+ */
+export function batchInputs(files: readonly string[], outDir: string, name: (base: string) => string): { list: BatchJob[]; total: number } {
+  if (files.length === 0) throw new UsageError('--out-dir needs at least one input FILE');
+  if (files.includes('-')) throw new UsageError('standard input cannot be part of a batch (--out-dir)');
+  let st;
+  try {
+    st = statSync(outDir);
+  } catch (e) {
+    throw new IoError(`cannot write to ${outDir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message}`);
+  }
+  if (!st.isDirectory()) throw new IoError(`cannot write to ${outDir}: not a directory`);
+  const seen = new Map<string, string>();
+  const list: BatchJob[] = [];
+  let total = 0;
+  for (const input of files) {
+    const output = path.join(outDir, name(path.basename(input)));
+    const other = seen.get(output);
+    if (other !== undefined) throw new UsageError(`${other} and ${input} would both be written to ${output}`);
+    seen.set(output, input);
+    let size: number | null = null;
+    try { size = statSync(input).size; } catch { /* reported when the file's turn comes */ }
+    list.push({ input, output, size });
+    total += size ?? 0;
+  }
+  return { list, total };
+}
+
+/** A batch file's failure: `p7m: error: FILE: message` (and the error's hints), then the batch goes on. */
+export function reportFileError(e: unknown, file: string, command: string): void {
+  if (e instanceof P7mError) {
+    // Same class and code (for the hints), the file name in front of the message.
+    // "cannot read FILE: no such file or directory" becomes "FILE: no such file or directory", as cat says it.
+    const message = `${file}: ${e.message.replace(`cannot read ${file}: `, '')}`;
+    const named = Object.assign(Object.create(Object.getPrototypeOf(e) as object) as P7mError, e, { message, stack: e.stack });
+    reportError(named, command);
+  } else {
+    reportError(new Error(`${file}: ${e instanceof Error ? e.message : String(e)}`, { cause: e }), command);
+  }
+}
+
+/**
+ * Runs `work` over a batch with a few files in flight at once (small files spend most of their time
+ * waiting on open, rename and close in the thread pool), and reports each outcome in input order.
+ * Files over BATCH_ALONE bytes run one at a time, so that memory stays that of one file.
+ */
+export async function runBatch(
+  jobs: readonly BatchJob[],
+  work: (job: BatchJob) => Promise<void>,
+  report: (job: BatchJob, error: unknown | null) => void,
+): Promise<void> {
+  const isLarge = (j: BatchJob): boolean => (j.size ?? 0) > BATCH_ALONE;
+  const results: Promise<unknown>[] = [];
+  let started = 0;
+  let inFlightLarge = 0;
+  const start = (i: number): void => {
+    const job = jobs[i]!;
+    if (isLarge(job)) inFlightLarge++;
+    results[i] = work(job).then(() => null, (e: unknown) => e ?? new Error('failed'));
+  };
+  for (let i = 0; i < jobs.length; i++) {
+    // Keep up to BATCH_IN_FLIGHT files going, the one to report next included; a large file waits
+    // for the others to finish and keeps the next ones waiting.
+    while (started < jobs.length && started < i + BATCH_IN_FLIGHT) {
+      if (inFlightLarge > 0) break;
+      if (started > i && isLarge(jobs[started]!)) break;
+      start(started++);
+    }
+    if (started === i) start(started++);
+    const e = await results[i]!;
+    if (isLarge(jobs[i]!)) inFlightLarge--;
+    report(jobs[i]!, e);
+  }
+}
+
+const BATCH_IN_FLIGHT = 4;
+const BATCH_ALONE = 1 << 20;
