@@ -13,8 +13,8 @@ export function encodeAlgorithmIdentifier(a: AlgorithmIdentifier): Uint8Array {
   return tlv(TAG.SEQUENCE, concatBytes([encodeOid(a.oid), ...(a.params ? [a.params] : [])]));
 }
 
-export function decodeAlgorithmIdentifier(n: Node, what: string): AlgorithmIdentifier {
+export function decodeAlgorithmIdentifier(n: Node, what: string, maxOidBytes?: number): AlgorithmIdentifier {
   const f = sequence(n, what, 1, 2);
-  const o = oid(f[0]!, what);
+  const o = oid(f[0]!, what, maxOidBytes);
   return f[1] ? { oid: o, params: rawBytes(f[1]) } : { oid: o };
 }

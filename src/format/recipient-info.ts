@@ -4,7 +4,7 @@
  */
 import { LimitExceededError, MalformedInputError } from '../errors.js';
 import { concatBytes } from '../stream/ber-reader.js';
-import { type Node, children, integerBytes, isContext, isUniversal, octetString, octets, rawBytes, sequence, smallInteger } from './asn1.js';
+import { type Node, children, elementsOf, integerBytes, isContext, isUniversal, octetString, octets, parseBer, rawBytes, scanBer, sequence, smallInteger } from './asn1.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier, encodeAlgorithmIdentifier } from './algorithm-identifier.js';
 import { TAG, encodeSmallInt, tlv } from './der.js';
 
@@ -60,15 +60,25 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
+/**
+ * RFC 5280 §4.1.2.2: serial numbers are at most 20 octets (users "SHOULD be able to handle" that much).
+ * Generously more are read; a megabyte serial is refused rather than compared, printed and hex-dumped.
+ */
+const MAX_SERIAL_OCTETS = 64;
+
 function decodeRecipientId(n: Node, what: string): RecipientId {
   if (isContext(n, 0) && !n.idBlock.isConstructed) return { kind: 'ski', ski: octets(n, what) };
   if (isContext(n, 0)) return { kind: 'ski', ski: octets(n, what) }; // BER constructed form
   const f = sequence(n, `${what} issuerAndSerialNumber`, 2, 2);
   if (!isUniversal(f[0]!, 16)) throw new MalformedInputError(`malformed ${what}: issuer is not a Name`);
-  return { kind: 'issuerSerial', issuerDer: rawBytes(f[0]!), serial: integerBytes(f[1]!, `${what} serial number`) };
+  const serial = integerBytes(f[1]!, `${what} serial number`);
+  if (serial.length > MAX_SERIAL_OCTETS) {
+    throw new MalformedInputError(`malformed ${what}: serial number of ${serial.length} octets (rfc 5280 §4.1.2.2 allows 20)`);
+  }
+  return { kind: 'issuerSerial', issuerDer: rawBytes(f[0]!), serial };
 }
 
-export function decodeRecipientInfo(n: Node, index: number): RecipientInfo {
+export function decodeRecipientInfo(n: Node, index: number, maxOidBytes?: number): RecipientInfo {
   const what = `recipient ${index + 1}`;
   if (n.idBlock.tagClass === 3) {
     const type = OTHER_KINDS[n.idBlock.tagNumber];
@@ -86,9 +96,29 @@ export function decodeRecipientInfo(n: Node, index: number): RecipientInfo {
     type: 'ktri',
     version,
     rid,
-    keyEncryptionAlgorithm: decodeAlgorithmIdentifier(f[2]!, `${what} key encryption algorithm`),
+    keyEncryptionAlgorithm: decodeAlgorithmIdentifier(f[2]!, `${what} key encryption algorithm`, maxOidBytes),
     encryptedKey: octetString(f[3]!, `${what} encrypted key`),
   };
+}
+
+/** Elements one RecipientInfo may have (asn1js costs ~2 KB and ~40 µs each): a generous Name fits. */
+const MAX_NODES_PER_RECIPIENT = 2000;
+
+/**
+ * The DER/BER of a SET OF RecipientInfo. The SET is checked as BER and counted before anything is
+ * built, then each RecipientInfo is parsed alone: memory stays that of one RecipientInfo, and 100,000
+ * of them are refused after one pass over the headers.
+ */
+export function decodeRecipientInfosDer(setBytes: Uint8Array, limits: { maxRecipients: number; maxDepth: number; maxOidBytes: number }): RecipientInfo[] {
+  if (setBytes[0] !== 0x31) throw new MalformedInputError('malformed recipientInfos: expected SET');
+  scanBer(setBytes, 'recipientInfos', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
+  const items = elementsOf(setBytes, 'recipientInfos', limits.maxRecipients);
+  if (typeof items === 'number') throw new LimitExceededError(`message has ${items} recipients, more than the limit of ${limits.maxRecipients}`);
+  if (items.length === 0) throw new MalformedInputError('malformed recipientInfos: no recipients');
+  return items.map((b, i) => decodeRecipientInfo(
+    parseBer(b, `recipient ${i + 1}`, { maxDepth: limits.maxDepth, maxNodes: MAX_NODES_PER_RECIPIENT, maxOidLength: limits.maxOidBytes }),
+    i, limits.maxOidBytes,
+  ));
 }
 
 export function decodeRecipientInfos(set: Node, maxRecipients: number): RecipientInfo[] {

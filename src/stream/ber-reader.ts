@@ -36,20 +36,29 @@ export class BerReader {
 
   private get available(): number { return this.buf.length - this.pos; }
 
-  /** Pull one more chunk from the source; false at its end. */
+  /**
+   * Pull one more chunk from the source; false at its end. The bytes not yet consumed are copied
+   * first (a few header octets: this runs only when they are too few), so that a source may reuse
+   * the buffer of a chunk once the next one is asked for (the CLI's file reader does).
+   */
   private async fill(): Promise<boolean> {
     if (this.done) return false;
+    const rest = this.available > 0 ? Uint8Array.prototype.slice.call(this.buf, this.pos) : null;
     for (;;) {
       const r = await this.it.next();
-      if (r.done) { this.done = true; return false; }
+      if (r.done) {
+        this.done = true;
+        if (rest) { this.buf = rest; this.pos = 0; }
+        return false;
+      }
       const chunk = r.value;
       if (chunk.length === 0) continue;
-      if (this.available === 0) {
+      if (rest === null) {
         this.buf = chunk; this.pos = 0;
       } else {
-        const merged = new Uint8Array(this.available + chunk.length);
-        merged.set(this.buf.subarray(this.pos), 0);
-        merged.set(chunk, this.available);
+        const merged = new Uint8Array(rest.length + chunk.length);
+        merged.set(rest, 0);
+        merged.set(chunk, rest.length);
         this.buf = merged; this.pos = 0;
       }
       return true;
@@ -87,6 +96,9 @@ export class BerReader {
 
   /** Identifier and length octets (X.690 §8.1.2–8.1.3). */
   async readHeader(): Promise<BerHeader> {
+    // One header per segment of a constructed content: read it at once when it is all buffered.
+    const buffered = this.bufferedHeader();
+    if (buffered) return buffered;
     const start = this.offset;
     const id = (await this.readExact(1))[0]!;
     if ((id & 0x1f) === 0x1f) {
@@ -119,6 +131,40 @@ export class BerReader {
     return { tag: id, constructed, length, raw: Uint8Array.from(rawParts) };
   }
 
+  /**
+   * The header when all its octets are buffered and it is well-formed, else null: the caller then
+   * takes the general path, which reads more input and reports errors with their offsets.
+   */
+  private bufferedHeader(): BerHeader | null {
+    const b = this.buf;
+    const p = this.pos;
+    const avail = b.length - p;
+    if (avail < 2) return null;
+    const id = b[p]!;
+    const first = b[p + 1]!;
+    if ((id & 0x1f) === 0x1f) return null;
+    const constructed = (id & 0x20) !== 0;
+    let length: number | null;
+    let n = 0;
+    if (first < 0x80) {
+      length = first;
+    } else if (first === 0x80) {
+      if (!constructed) return null;
+      length = null;
+    } else {
+      n = first & 0x7f;
+      if (n > 8 || avail < 2 + n) return null;
+      let v = 0;
+      for (let i = 0; i < n; i++) v = v * 256 + b[p + 2 + i]!;
+      if (v > MAX_SAFE_LENGTH) return null;
+      length = v;
+    }
+    // copy: `raw` outlives the buffer it was read from
+    const raw = Uint8Array.prototype.slice.call(b, p, p + 2 + n);
+    this.pos += 2 + n; this.offset += 2 + n;
+    return { tag: id, constructed, length, raw };
+  }
+
   /** Read an end-of-contents element (00 00). */
   async readEoc(): Promise<void> {
     const b = await this.readExact(2);
@@ -132,42 +178,127 @@ export class BerReader {
   }
 
   /**
+   * The header at the read position when all its octets are buffered (not consumed), null when more
+   * input is needed; a malformed header throws, as readHeader does.
+   */
+  private peekHeaderSync(): { tag: number; constructed: boolean; length: number | null; size: number } | null {
+    const b = this.buf;
+    const p = this.pos;
+    const avail = b.length - p;
+    if (avail < 2) return null;
+    const id = b[p]!;
+    const at = this.offset;
+    if ((id & 0x1f) === 0x1f) throw new MalformedInputError(`unexpected high-tag-number form at byte ${at}`);
+    const constructed = (id & 0x20) !== 0;
+    const first = b[p + 1]!;
+    if (first < 0x80) return { tag: id, constructed, length: first, size: 2 };
+    if (first === 0x80) {
+      if (!constructed) throw new MalformedInputError(`indefinite length on a primitive element at byte ${at}`);
+      return { tag: id, constructed, length: null, size: 2 };
+    }
+    const n = first & 0x7f;
+    if (n === 0x7f) throw new MalformedInputError(`reserved length-of-length 127 at byte ${at}`);
+    if (n > 8) throw new MalformedInputError(`length field of ${n} octets at byte ${at} is too large`);
+    if (avail < 2 + n) return null;
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 256 + b[p + 2 + i]!;
+    if (v > MAX_SAFE_LENGTH) throw new MalformedInputError(`length ${v} at byte ${at} is too large`);
+    return { tag: id, constructed, length: v, size: 2 + n };
+  }
+
+  /**
    * The whole element whose header was just read, as bytes (header included), for a tree parser.
    * Indefinite lengths are followed through nested elements; `limit` bounds the total size and
    * `maxDepth` the nesting, so a hostile header cannot exhaust memory or the stack.
+   *
+   * One synchronous pass over what is buffered, awaiting only for more input: a header of a million
+   * tiny indefinite elements costs a million loop turns, not a million promises (which was ~10 µs each).
+   * Definite-length children are copied without being looked into: the tree parser checks them.
    */
   async readElementBody(h: BerHeader, limit: number, maxDepth: number): Promise<Uint8Array> {
     const parts: Uint8Array[] = [h.raw];
     let total = h.raw.length;
-    const take = async (n: number): Promise<void> => {
-      total += n;
-      if (total > limit) throw new LimitExceededError(`element larger than the header limit of ${limit} bytes`);
-      // copy: the underlying buffer is reused by later reads
-      parts.push((await this.readExact(n)).slice());
+    const tooLarge = (): never => { throw new LimitExceededError(`element larger than the header limit of ${limit} bytes`); };
+    // copy: the underlying buffer is reused by later reads (Uint8Array's slice copies; a Buffer's would not)
+    let mark = this.pos;
+    const keep = (): void => { if (this.pos > mark) parts.push(Uint8Array.prototype.slice.call(this.buf, mark, this.pos)); };
+    const more = async (): Promise<void> => {
+      keep();
+      if (!(await this.fill())) this.truncated();
+      mark = this.pos;
     };
-    const walk = async (hh: BerHeader, depth: number): Promise<void> => {
+    let depth = h.length === null ? 1 : 0; // open indefinite-length elements, h included
+    let skip = h.length ?? 0; // octets of a definite-length element still to copy
+    if (total + skip > limit) tooLarge();
+    total += skip;
+    while (depth > 0 || skip > 0) {
+      if (skip > 0) {
+        if (this.available === 0) await more();
+        const n = Math.min(skip, this.available);
+        this.pos += n; this.offset += n; skip -= n;
+        continue;
+      }
+      const child = this.peekHeaderSync();
+      if (child === null) { await more(); continue; }
+      total += child.size;
+      if (total > limit) tooLarge();
+      this.pos += child.size; this.offset += child.size;
+      if (child.tag === 0 && child.length === 0) { depth--; continue; } // end-of-contents
+      if (child.tag === 0) throw new MalformedInputError(`malformed end-of-contents at byte ${this.offset - child.size}`);
       if (depth > maxDepth) throw new LimitExceededError(`nesting deeper than ${maxDepth}`);
-      if (hh.length !== null) {
-        let left = hh.length;
-        while (left > 0) {
-          const n = Math.min(left, 1 << 16);
-          await take(n);
-          left -= n;
-        }
-        return;
-      }
-      for (;;) {
-        const child = await this.readHeader();
-        total += child.raw.length;
-        if (total > limit) throw new LimitExceededError(`element larger than the header limit of ${limit} bytes`);
-        parts.push(child.raw);
-        if (child.tag === 0 && child.length === 0) return; // end-of-contents
-        if (child.tag === 0) throw new MalformedInputError(`malformed end-of-contents at byte ${this.offset}`);
-        await walk(child, depth + 1);
-      }
-    };
-    await walk(h, 0);
+      if (child.length === null) { depth++; continue; }
+      if (total + child.length > limit) tooLarge();
+      total += child.length;
+      skip = child.length;
+    }
+    keep();
     return concatBytes(parts, total);
+  }
+
+  /**
+   * The contents of the primitive OCTET STRING segments (tag 04) that follow, as long as each is wholly
+   * buffered and ends by `end` (an absolute offset; null: no bound), up to about `max` octets; null when
+   * the next element is not such a segment. For constructed contents of many small segments (BER allows
+   * one-octet segments): one pass without awaiting instead of a promise and a yield per segment.
+   * Anything else (an end-of-contents, a constructed segment, another tag, a segment not all read yet,
+   * one that overruns `end`) is left for the general path, which reads it or reports it.
+   * The result is a view of the read buffer when it is one segment: consume it before the next read.
+   */
+  takeBufferedSegments(end: number | null, max: number): Uint8Array | null {
+    const b = this.buf;
+    let first: Uint8Array | null = null;
+    let out: Uint8Array | null = null; // allocated at the second segment; one-octet segments are copied without a view each
+    let total = 0;
+    while (total < max) {
+      const p = this.pos;
+      const avail = b.length - p;
+      if (avail < 2 || b[p] !== 0x04) break;
+      const l0 = b[p + 1]!;
+      let len: number;
+      let hdr: number;
+      if (l0 < 0x80) { len = l0; hdr = 2; }
+      else if (l0 === 0x81 && avail >= 3) { len = b[p + 2]!; hdr = 3; }
+      else if (l0 === 0x82 && avail >= 4) { len = (b[p + 2]! << 8) | b[p + 3]!; hdr = 4; }
+      else if (l0 === 0x83 && avail >= 5) { len = (b[p + 2]! << 16) | (b[p + 3]! << 8) | b[p + 4]!; hdr = 5; }
+      else break;
+      if (avail < hdr + len || (end !== null && this.offset + hdr + len > end)) break;
+      const from = p + hdr;
+      if (first === null) {
+        first = b.subarray(from, from + len);
+      } else {
+        if (out === null) {
+          out = new Uint8Array(Math.min(max, avail) + first.length);
+          out.set(first, 0);
+        }
+        if (total + len > out.length) break; // a big segment after small ones: it starts the next batch
+        if (len < 32) for (let i = 0; i < len; i++) out[total + i] = b[from + i]!;
+        else out.set(b.subarray(from, from + len), total);
+      }
+      total += len;
+      this.pos += hdr + len; this.offset += hdr + len;
+    }
+    if (first === null) return null;
+    return out === null ? first : out.subarray(0, total);
   }
 }
 

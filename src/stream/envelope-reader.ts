@@ -7,9 +7,9 @@
 import { LimitExceededError, MalformedInputError, UnsupportedContentError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
 import type { Limits } from '../limits.js';
-import { parseBer, children, isContext } from '../format/asn1.js';
+import { elementsOf, oid, parseBer, scanBer, smallInteger } from '../format/asn1.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
-import { type RecipientInfo, decodeRecipientInfos } from '../format/recipient-info.js';
+import { type RecipientInfo, decodeRecipientInfosDer } from '../format/recipient-info.js';
 import { type BerHeader, BerReader } from './ber-reader.js';
 
 export interface EnvelopeHeader {
@@ -58,6 +58,11 @@ class Frames {
     if (f.end === null) await this.r.readEoc();
     else if (this.r.offset !== f.end) throw new MalformedInputError(`${f.what} does not end where its length says`);
   }
+  /** End offset of the innermost definite-length element open, which bounds everything inside. */
+  bound(): number | null {
+    for (let i = this.stack.length - 1; i >= 0; i--) if (this.stack[i]!.end !== null) return this.stack[i]!.end;
+    return null;
+  }
   check(h: BerHeader, what: string): void {
     const parent = this.stack[this.stack.length - 1];
     if (h.length !== null && parent && parent.end !== null && this.r.offset + h.length > parent.end) {
@@ -78,8 +83,7 @@ async function readOid(r: BerReader, f: Frames, what: string, limits: Limits): P
   f.check(h, what);
   if (h.length! > limits.maxOidBytes) throw new LimitExceededError(`${what}: object identifier longer than ${limits.maxOidBytes} bytes`);
   const body = await r.readElementBody(h, limits.maxOidBytes + 16, 1);
-  const node = parseBer(body, what);
-  return (node as unknown as { getValue(): string }).getValue();
+  return oid(parseBer(body, what), what, limits.maxOidBytes);
 }
 
 /** Reads the header; the returned generator streams the ciphertext and validates the trailer. */
@@ -92,7 +96,7 @@ export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Li
   f.open(ci, 'ContentInfo');
   const contentType = await readOid(r, f, 'ContentInfo content type', limits);
   if (contentType !== OID.envelopedData) {
-    const name = contentType === OID.signedData ? 'signed data' : contentType === OID.authEnvelopedData ? 'authenticated-enveloped data' : oidName(contentType) ?? contentType;
+    const name = contentType === OID.signedData ? 'signed data' : contentType === OID.authEnvelopedData ? 'authenticated-enveloped data' : oidName(contentType) ?? 'unknown';
     throw new UnsupportedContentError(`not an enveloped message: content type is ${name} (${contentType})`);
   }
   const explicit = await expectTag(r, 0xa0, 'ContentInfo content');
@@ -110,18 +114,21 @@ export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Li
 
   const vh = await expectTag(r, 0x02, 'EnvelopedData version');
   const vbytes = await element(vh, 'EnvelopedData version');
-  const vnode = parseBer(vbytes, 'EnvelopedData version');
-  const version = Number((vnode as unknown as { valueBlock: { valueDec: number } }).valueBlock.valueDec);
-  if (!Number.isInteger(version) || version < 0 || version > 4) throw new MalformedInputError(`unknown EnvelopedData version ${version}`);
+  // smallInteger refuses an empty, negative or long INTEGER (asn1js's valueDec reads those as 0).
+  const version = smallInteger(parseBer(vbytes, 'EnvelopedData version'), 'EnvelopedData version');
+  if (version > 4) throw new MalformedInputError(`unknown EnvelopedData version ${version}`);
 
   let h = await r.readHeader();
   let originatorInfo: Uint8Array | undefined;
   let originatorCertificates = 0;
   if (h.tag === 0xa0) {
     originatorInfo = await element(h, 'originatorInfo');
-    const node = parseBer(originatorInfo, 'originatorInfo', { maxDepth: limits.maxDepth });
-    const certs = children(node, 'originatorInfo').find((c) => isContext(c, 0));
-    originatorCertificates = certs ? children(certs, 'originatorInfo certificates').length : 0;
+    // Only counted, never used: checked as BER and split without building a tree (10,000 certificates
+    // would be a million asn1js objects).
+    scanBer(originatorInfo, 'originatorInfo', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
+    const certs = elementsOf(originatorInfo, 'originatorInfo').find((c) => c[0] === 0xa0);
+    const n = certs ? elementsOf(certs, 'originatorInfo certificates', limits.maxCertificates) : [];
+    originatorCertificates = typeof n === 'number' ? n : n.length;
     if (originatorCertificates > limits.maxCertificates) {
       throw new LimitExceededError(`message carries ${originatorCertificates} certificates, more than the limit of ${limits.maxCertificates}`);
     }
@@ -129,16 +136,16 @@ export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Li
   }
   if (h.tag !== 0x31) throw new MalformedInputError('malformed EnvelopedData: expected recipientInfos');
   const risBytes = await element(h, 'recipientInfos');
-  const recipientInfos = decodeRecipientInfos(
-    parseBer(risBytes, 'recipientInfos', { maxDepth: limits.maxDepth, maxNodes: limits.maxRecipients * 64 + 64 }),
-    limits.maxRecipients,
-  );
+  const recipientInfos = decodeRecipientInfosDer(risBytes, limits);
 
   const eci = await expectTag(r, 0x30, 'EncryptedContentInfo');
   f.open(eci, 'EncryptedContentInfo');
   const innerType = await readOid(r, f, 'encrypted content type', limits);
   const ah = await expectTag(r, 0x30, 'content encryption algorithm');
-  const contentEncryptionAlgorithm = decodeAlgorithmIdentifier(parseBer(await element(ah, 'content encryption algorithm'), 'content encryption algorithm'), 'content encryption algorithm');
+  const contentEncryptionAlgorithm = decodeAlgorithmIdentifier(
+    parseBer(await element(ah, 'content encryption algorithm'), 'content encryption algorithm', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes }),
+    'content encryption algorithm', limits.maxOidBytes,
+  );
 
   if (!(await f.hasMore())) {
     throw new UnsupportedContentError('the encrypted content is detached (not inside the message)');
@@ -172,6 +179,9 @@ export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Li
     if (depth > limits.maxDepth) throw new LimitExceededError(`encrypted content nested deeper than ${limits.maxDepth}`);
     f.open(hh, 'encryptedContent segment');
     while (await f.hasMore()) {
+      // Small segments that are already buffered are read together (up to 64 KiB at a time).
+      const batch = r.takeBufferedSegments(f.bound(), 1 << 16);
+      if (batch) { yield batch; continue; }
       const s = await r.readHeader();
       f.check(s, 'encryptedContent segment');
       if (s.tag === 0x04) yield* primitive(s.length!);
