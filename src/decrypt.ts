@@ -6,7 +6,7 @@
 import { createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type ContentCipher, contentCipherByOid } from './algorithms.js';
-import { DecryptionFailedError, KeyFileError, MalformedInputError, NoMatchingRecipientError, P7mError, UsageError } from './errors.js';
+import { DecryptionFailedError, KeyFileError, LimitExceededError, MalformedInputError, NoMatchingRecipientError, P7mError, UsageError } from './errors.js';
 import { octetString, parseBer } from './format/asn1.js';
 import type { RecipientInfo } from './format/recipient-info.js';
 import { type CertInfo } from './keys/certificate.js';
@@ -129,13 +129,18 @@ interface Candidate { index: number; cek: Uint8Array }
  * otherwise every 'maybe' (a bare RSA key against RSA recipients of its size, as `openssl cms
  * -decrypt` without -recip). Each goes through the same oracle-free unwrap.
  */
-function candidates(ris: readonly RecipientInfo[], identity: Identity, cipher: ContentCipher): Candidate[] {
+function candidates(ris: readonly RecipientInfo[], identity: Identity, cipher: ContentCipher, maxCandidates: number): Candidate[] {
   const matches = ris.map((ri) => identity.match(ri));
   const yes = matches.indexOf('yes');
   const chosen = yes >= 0 ? [yes] : matches.flatMap((m, i) => (m === 'maybe' ? [i] : []));
   if (chosen.length === 0) {
     const list = ris.map((ri, i) => `${i + 1}: ${describeRecipient(ri)}`);
     throw new NoMatchingRecipientError('no recipient in this message matches the given key or certificate', list);
+  }
+  // Each candidate costs an RSA operation and a plaintext copy, and adds a ~1/256 chance that a wrong
+  // key's padding checks by accident: past a few, the certificate must say which recipient is ours.
+  if (chosen.length > maxCandidates) {
+    throw new LimitExceededError(`${chosen.length} recipients could belong to this key (more than the limit of ${maxCandidates} to try): give the certificate to pick the recipient`);
   }
   const all = chosen.map((index) => ({ index, cek: unwrapOrRandom(identity, ris[index]!, cipher) }));
   // The same key may be addressed twice (one certificate listed twice, or one key under two
@@ -168,12 +173,13 @@ export interface DecryptCore {
 /** Opens a message (any input form) and prepares its decryption; nothing is written yet. */
 export async function openDecryption(source: AsyncIterable<Uint8Array>, identity: Identity, limits?: Partial<Limits>): Promise<DecryptCore> {
   const input = await openInput(source);
-  const env = await readEnvelope(input.der, resolveLimits(limits));
+  const l = resolveLimits(limits);
+  const env = await readEnvelope(input.der, l);
   const { header } = env;
   const cipher = contentCipherByOid(header.contentEncryptionAlgorithm.oid);
   const iv = ivOf(header, cipher);
   if (header.ciphertextLength !== null) checkCiphertextLength(header.ciphertextLength, cipher);
-  const cands = candidates(header.recipientInfos, identity, cipher);
+  const cands = candidates(header.recipientInfos, identity, cipher, l.maxCandidates);
   const info = { contentCipher: cipher.name, contentType: header.contentType, header };
 
   return {

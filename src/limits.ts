@@ -13,6 +13,8 @@ export interface Limits {
   maxDepth: number;
   /** Contents octets of one OBJECT IDENTIFIER. */
   maxOidBytes: number;
+  /** RSA recipients tried with a bare key when no identifier matches (each one is a trial decryption). */
+  maxCandidates: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -21,6 +23,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxCertificates: 1_000,
   maxDepth: 32,
   maxOidBytes: 64,
+  maxCandidates: 16,
 });
 
 export function resolveLimits(l?: Partial<Limits>): Limits {

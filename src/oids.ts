@@ -4,6 +4,8 @@ export const OID = {
   data: '1.2.840.113549.1.7.1',
   signedData: '1.2.840.113549.1.7.2',
   envelopedData: '1.2.840.113549.1.7.3',
+  digestedData: '1.2.840.113549.1.7.5',
+  encryptedData: '1.2.840.113549.1.7.6',
   authEnvelopedData: '1.2.840.113549.1.9.16.1.23', // RFC 5083
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',

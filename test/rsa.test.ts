@@ -332,7 +332,7 @@ describe('RSAES-OAEP-params', () => {
   });
   it('reads defaults spelled out (as SunJCE writes them)', () => {
     const sha1 = '300906052b0e03021a0500';
-    const der = '3029' + 'a00b' + sha1 + 'a118301606092a864886f70d010108' + sha1 + 'a20f300d06092a864886f70d0101090400';
+    const der = '3038' + 'a00b' + sha1 + 'a118301606092a864886f70d010108' + sha1 + 'a20f300d06092a864886f70d0101090400';
     assert.deepEqual(decodeOaepParams(hex(der)), OAEP_DEFAULTS);
   });
   it('round trip for every hash pair and labels', () => {

@@ -73,7 +73,10 @@ export function parseCertificate(der: Uint8Array, what = 'certificate'): ParsedC
     const f = tbs[i]!;
     if (!isContext(f, 3)) continue; // issuerUniqueID / subjectUniqueID
     const seen = new Set<string>();
-    for (const ext of sequence(children(f, what)[0]!, `${what} extensions`, 1, 1000)) {
+    // [3] EXPLICIT Extensions: exactly one SEQUENCE inside (RFC 5280 §4.1); an empty [3] is malformed.
+    const wrapped = children(f, what);
+    if (wrapped.length !== 1) throw new MalformedInputError(`malformed ${what}: extensions`);
+    for (const ext of sequence(wrapped[0]!, `${what} extensions`, 1, 1000)) {
       const e = sequence(ext, `${what} extension`, 2, 3);
       const id = oid(e[0]!, `${what} extension`);
       if (seen.has(id)) throw new MalformedInputError(`malformed ${what}: extension ${id} appears twice`);

@@ -12,7 +12,7 @@
  */
 import { LimitExceededError, MalformedInputError, UnsupportedContentError, UsageError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
-import { type Node, children, isUniversal, rawBytes, smallInteger } from '../format/asn1.js';
+import { type Node, children, elementsOf, rawBytes, scanBer, smallInteger } from '../format/asn1.js';
 import { parseStrict } from './ber.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { type BerHeader, BerReader } from '../stream/ber-reader.js';
@@ -195,13 +195,15 @@ export async function readSignedData(
     const certificates: Uint8Array[] = [];
     let h = await r.readHeader();
     if (h.tag === 0xa0) {
-      const node = parseStrict(await element(h, 'certificates'), 'certificates', { maxDepth: limits.maxDepth });
-      const choices = children(node, 'certificates');
-      if (choices.length > limits.maxCertificates) {
-        throw new LimitExceededError(`message carries ${choices.length} certificates, more than the limit of ${limits.maxCertificates}`);
+      // Count before building any tree: thousands of certificates must not cost thousands of parses.
+      const bytes = await element(h, 'certificates');
+      scanBer(bytes, 'certificates', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
+      const choices = elementsOf(bytes, 'certificates', limits.maxCertificates);
+      if (typeof choices === 'number') {
+        throw new LimitExceededError(`message carries ${choices} certificates, more than the limit of ${limits.maxCertificates}`);
       }
       // CertificateChoices (§10.2.2): only the plain Certificate (a SEQUENCE) is usable for a chain.
-      for (const c of choices) if (isUniversal(c, 16)) certificates.push(rawBytes(c));
+      for (const c of choices) if (c[0] === 0x30) certificates.push(c);
       h = await r.readHeader();
     }
     if (h.tag === 0xa1) {
