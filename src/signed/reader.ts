@@ -16,6 +16,7 @@ import { type Node, children, elementsOf, rawBytes, scanBer, smallInteger } from
 import { parseStrict } from './ber.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { type BerHeader, BerReader } from '../stream/ber-reader.js';
+import { Frames, expectTag } from '../stream/frames.js';
 
 /** The subset of the lead's Limits (src/limits.ts) this reader honours; structurally compatible. */
 export interface SignedDataLimits {
@@ -63,40 +64,6 @@ export interface SignedDataStream {
   trailer(): Promise<SignedDataTrailer>;
 }
 
-interface Frame { end: number | null; what: string }
-
-/** Nesting bookkeeping: definite lengths must add up and indefinite ones must be closed (as envelope-reader.ts). */
-class Frames {
-  private readonly stack: Frame[] = [];
-  constructor(private readonly r: BerReader) {}
-  open(h: BerHeader, what: string): void {
-    this.check(h, what);
-    this.stack.push({ end: h.length === null ? null : this.r.offset + h.length, what });
-  }
-  async hasMore(): Promise<boolean> {
-    const f = this.stack[this.stack.length - 1]!;
-    if (f.end !== null) return this.r.offset < f.end;
-    return !(await this.r.nextIsEoc());
-  }
-  async close(): Promise<void> {
-    const f = this.stack.pop()!;
-    if (f.end === null) await this.r.readEoc();
-    else if (this.r.offset !== f.end) throw new MalformedInputError(`${f.what} does not end where its length says`);
-  }
-  check(h: BerHeader, what: string): void {
-    const parent = this.stack[this.stack.length - 1];
-    if (h.length !== null && parent && parent.end !== null && this.r.offset + h.length > parent.end) {
-      throw new MalformedInputError(`${what} is longer than the element that contains it`);
-    }
-  }
-}
-
-async function expectTag(r: BerReader, tag: number, what: string): Promise<BerHeader> {
-  const at = r.offset;
-  const h = await r.readHeader();
-  if (h.tag !== tag) throw new MalformedInputError(`malformed ${what} at byte ${at}: unexpected tag 0x${h.tag.toString(16)}`);
-  return h;
-}
 
 /** Reads the SignedData up to its content; the content and the trailer follow on demand. */
 export async function readSignedData(
