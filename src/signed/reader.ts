@@ -16,7 +16,7 @@ import { type Node, children, elementsOf, rawBytes, scanBer, smallInteger } from
 import { parseStrict } from './ber.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { type BerHeader, BerReader } from '../stream/ber-reader.js';
-import { Frames, expectTag } from '../stream/frames.js';
+import { Frames, expectTag, octetStringContent } from '../stream/frames.js';
 
 /** The subset of the lead's Limits (src/limits.ts) this reader honours; structurally compatible. */
 export interface SignedDataLimits {
@@ -132,29 +132,6 @@ export async function readSignedData(
     indefinite: ci?.length === null || sd.length === null || eci.length === null,
   };
 
-  async function* primitive(len: number): AsyncGenerator<Uint8Array, void, void> {
-    let left = len;
-    while (left > 0) {
-      const chunk = await r.readUpTo(left);
-      left -= chunk.length;
-      yield chunk;
-    }
-  }
-
-  // X.690 §8.7.3: a constructed OCTET STRING's segments are OCTET STRINGs, themselves possibly constructed.
-  async function* constructed(hh: BerHeader, depth: number): AsyncGenerator<Uint8Array, void, void> {
-    if (depth > limits.maxDepth) throw new LimitExceededError(`content nested deeper than ${limits.maxDepth}`);
-    f.open(hh, 'eContent segment');
-    while (await f.hasMore()) {
-      const s = await r.readHeader();
-      f.check(s, 'eContent segment');
-      if (s.tag === 0x04) yield* primitive(s.length!);
-      else if (s.tag === 0x24) yield* constructed(s, depth + 1);
-      else throw new MalformedInputError(`malformed eContent: segment with tag 0x${s.tag.toString(16)}`);
-    }
-    await f.close();
-  }
-
   async function readTrailer(): Promise<SignedDataTrailer> {
     if (octets) await f.close(); // [0] EXPLICIT
     await f.close(); // EncapsulatedContentInfo
@@ -194,8 +171,7 @@ export async function readSignedData(
   let contentDone = false;
   async function* content(): AsyncGenerator<Uint8Array, void, void> {
     if (octets) {
-      if (octets.constructed) yield* constructed(octets, 0);
-      else yield* primitive(octets.length!);
+      yield* octetStringContent(r, f, octets, 'eContent', limits.maxDepth);
     }
     contentDone = true;
   }

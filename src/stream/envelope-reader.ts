@@ -11,7 +11,7 @@ import { elementsOf, oid, parseBer, scanBer, smallInteger } from '../format/asn1
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { type RecipientInfo, decodeRecipientInfosDer } from '../format/recipient-info.js';
 import { type BerHeader, BerReader } from './ber-reader.js';
-import { Frames, expectTag } from './frames.js';
+import { Frames, expectTag, octetStringContent } from './frames.js';
 
 export interface EnvelopeHeader {
   readonly version: number;
@@ -122,35 +122,8 @@ export async function readEnvelope(source: AsyncIterable<Uint8Array>, limits: Li
     ciphertextLength: ch.constructed ? null : ch.length,
   };
 
-  async function* primitive(len: number): AsyncGenerator<Uint8Array, void, void> {
-    let left = len;
-    while (left > 0) {
-      const chunk = await r.readUpTo(left);
-      left -= chunk.length;
-      yield chunk;
-    }
-  }
-
-  // Constructed OCTET STRING (X.690 §8.7.3): segments are OCTET STRINGs, themselves possibly constructed.
-  async function* constructed(hh: BerHeader, depth: number): AsyncGenerator<Uint8Array, void, void> {
-    if (depth > limits.maxDepth) throw new LimitExceededError(`encrypted content nested deeper than ${limits.maxDepth}`);
-    f.open(hh, 'encryptedContent segment');
-    while (await f.hasMore()) {
-      // Small segments that are already buffered are read together (up to 64 KiB at a time).
-      const batch = r.takeBufferedSegments(f.bound(), 1 << 16);
-      if (batch) { yield batch; continue; }
-      const s = await r.readHeader();
-      f.check(s, 'encryptedContent segment');
-      if (s.tag === 0x04) yield* primitive(s.length!);
-      else if (s.tag === 0x24) yield* constructed(s, depth + 1);
-      else throw new MalformedInputError(`malformed encryptedContent: segment with tag 0x${s.tag.toString(16)}`);
-    }
-    await f.close();
-  }
-
   async function* content(): AsyncGenerator<Uint8Array, void, void> {
-    if (ch.constructed) yield* constructed(ch, 0);
-    else yield* primitive(ch.length!);
+    yield* octetStringContent(r, f, ch, 'encryptedContent', limits.maxDepth);
     await f.close(); // EncryptedContentInfo
     if (await f.hasMore()) {
       const ua = await r.readHeader();

@@ -2,7 +2,7 @@
  * Nesting bookkeeping for the streaming readers (envelope-reader.ts, signed/reader.ts): definite
  * lengths must add up (X.690 §8.1.3.5) and indefinite ones must be closed by end-of-contents (§8.1.5).
  */
-import { MalformedInputError } from '../errors.js';
+import { LimitExceededError, MalformedInputError } from '../errors.js';
 import type { BerHeader, BerReader } from './ber-reader.js';
 
 interface Frame { end: number | null; what: string }
@@ -48,4 +48,33 @@ export async function expectTag(r: BerReader, tag: number, what: string): Promis
   const h = await r.readHeader();
   if (h.tag !== tag) throw new MalformedInputError(`malformed ${what} at byte ${at}: unexpected tag 0x${h.tag.toString(16)}`);
   return h;
+}
+
+/**
+ * The contents of an OCTET STRING whose header was just read, streamed: primitive, or constructed
+ * (X.690 §8.7.3: segments are OCTET STRINGs, themselves possibly constructed) with any segment size.
+ * Small segments already buffered are taken together, so a million 1-byte segments cost no more than
+ * one large one.
+ */
+export async function* octetStringContent(r: BerReader, f: Frames, h: BerHeader, what: string, maxDepth: number, depth = 0): AsyncGenerator<Uint8Array, void, void> {
+  if (!h.constructed) {
+    let left = h.length!;
+    while (left > 0) {
+      const chunk = await r.readUpTo(left);
+      left -= chunk.length;
+      yield chunk;
+    }
+    return;
+  }
+  if (depth > maxDepth) throw new LimitExceededError(`${what} nested deeper than ${maxDepth}`);
+  f.open(h, `${what} segment`);
+  while (await f.hasMore()) {
+    const batch = r.takeBufferedSegments(f.bound(), 1 << 16);
+    if (batch) { yield batch; continue; }
+    const s = await r.readHeader();
+    f.check(s, `${what} segment`);
+    if (s.tag !== 0x04 && s.tag !== 0x24) throw new MalformedInputError(`malformed ${what}: segment with tag 0x${s.tag.toString(16)}`);
+    yield* octetStringContent(r, f, s, what, maxDepth, depth + 1);
+  }
+  await f.close();
 }
