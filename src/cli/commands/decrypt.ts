@@ -100,7 +100,9 @@ export async function run(args: string[]): Promise<number> {
       // temp file and only the one whose padding checks is copied out.
       const source = verify ? await tripleWrapOr(input.borrowed(), identity, verify.policy, out) : input.borrowed();
       if (source === null) return 0; // a triple-wrapped message, handled whole
-      const check = await decryptOne(identity, source, (count) => (count > 1 && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
+      // On standard output, plaintext that must be checked first (several candidates, or --verify) is
+      // spooled to a private temp file and copied out only once it is accepted.
+      const check = await decryptOne(identity, source, (count) => ((count > 1 || verify) && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
       reportVerified(check, verify);
     } finally {
       await bar.stop();

@@ -1,5 +1,5 @@
 import { parse, str, type Options } from '../args.js';
-import { openInputFile, outputSink, refuseSameFile } from '../io.js';
+import { SpooledStdoutSink, openInputFile, outputSink, refuseSameFile } from '../io.js';
 import { info, warn } from '../report.js';
 import { VERIFY_HELP, VERIFY_OPTIONS, describeSigner, verifyPolicy } from '../signer.js';
 import { UsageError } from '../../errors.js';
@@ -29,7 +29,8 @@ export async function run(args: string[]): Promise<number> {
   refuseSameFile(positionals[0], out);
   const policy = await verifyPolicy(v, warn);
   const { receiveSigned } = await import('../../receive.js');
-  const sink = await outputSink(out);
+  // Nothing reaches standard output before every check passed: spool it (a temp file, mode 0600).
+  const sink = out === undefined || out === '-' ? await SpooledStdoutSink.create() : await outputSink(out);
   const content = str(v.content);
   const check = await receiveSigned(openInputFile(positionals[0]).stream(), policy, sink, {
     shape: 'cms',
