@@ -7,10 +7,11 @@ import { UsageError } from '../../errors.js';
 export const help = `usage: p7m verify [IN] --trust CA [--trust CA ...] [--content FILE] [-o OUT]
                   [--max-age DURATION] [--max-skew DURATION] [--replay-db PATH | --no-replay-check]
 
-Verify a CMS SignedData message (DER, PEM or S/MIME application/pkcs7-mime): the message digest, the
-signature, a certificate chain to a trust anchor (validity at signingTime and now, keyUsage
-digitalSignature, EKU emailProtection where present), the freshness of signingTime, and the replay
-cache (a message seen before is refused). The content is written only after every check passed.
+Verify a CMS SignedData message (DER, PEM, S/MIME application/pkcs7-mime, or clear-signed
+multipart/signed): the message digest, the signature, a certificate chain to a trust anchor
+(validity at signingTime and now, keyUsage digitalSignature, EKU emailProtection where present),
+the freshness of signingTime, and the replay cache (a message seen before is refused). The content
+is written only after every check passed.
 
 options:
 ${VERIFY_HELP}  --content FILE       the signed content, for a detached signature
