@@ -56,10 +56,11 @@ async function resolveRecipients(list: EncryptOptions['recipients']): Promise<Ce
 }
 
 /**
- * Largest piece handed to the cipher at once. Node 20's update() allocates its output and, as the
- * length differs from what it reserved, copies it into a second fresh allocation: at 1 MiB both are
- * fresh mappings (page faults on every page); at 256 KiB the pair is recycled by malloc, which
- * makes the content path a third faster (bench/, docs/benchmarks.md).
+ * Largest piece handed to the cipher at once. Node 20's update() reserves input + 16 bytes for its
+ * output and, as CBC never fills that exactly, copies the result into a second, zero-filled buffer:
+ * two allocations, a memset and a memcpy per call, which cost as much again as AES itself. At 256 KiB
+ * they are served from malloc's heap; at 1 MiB they are fresh mappings, page-faulted in (about 15%
+ * more CPU for the same bytes here; docs/benchmarks.md).
  */
 const CIPHER_SLICE = 256 << 10;
 

@@ -64,8 +64,8 @@ function readError(file: string, e: unknown): IoError {
 
 /**
  * Reads a regular file in READ_CHUNK pieces into two buffers used in turn: the next piece is read
- * while the caller works on the current one, and no megabyte is allocated per piece (a fresh one
- * costs page faults, the largest cost after the cipher itself).
+ * while the caller works on the current one, and no buffer is allocated per piece (fresh memory
+ * costs page faults, the largest cost of the content path after the cipher itself).
  *
  * A yielded chunk is valid until the next one is asked for. The content path consumes each chunk
  * before that (the cipher's update, a hash update; BerReader copies the few octets it keeps), which
