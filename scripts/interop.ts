@@ -6,11 +6,11 @@
 //
 // --fixed openssl puts openssl where p7m sits, to prove the peer drivers without p7m. docs/interop.md
 // is only written for the full matrix against p7m.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Matrix, ROOT } from '../test/interop/matrix.js';
-import { closingLine, failureText, limitText, renderMarkdown, renderText, tally } from '../test/interop/report.js';
+import { closingLine, failureText, limitText, renderMarkdown, renderReadmeSummary, renderText, tally } from '../test/interop/report.js';
 
 function usage(message: string): never {
   process.stderr.write(`interop: error: ${message}\n`);
@@ -80,6 +80,13 @@ try {
   if (full && !values['no-docs']) {
     await writeFile(join(ROOT, 'docs', 'interop.md'), renderMarkdown(m, results));
     out.push('wrote docs/interop.md');
+    const readmePath = join(ROOT, 'README.md');
+    const readme = await readFile(readmePath, 'utf8');
+    const re = /(<!-- interop:start -->\n)[\s\S]*?(\n<!-- interop:end -->)/;
+    if (re.test(readme)) {
+      await writeFile(readmePath, readme.replace(re, (_all, a: string, b: string) => `${a}${renderReadmeSummary(m, results)}${b}`));
+      out.push('updated the interoperability table in README.md');
+    }
   }
   out.push(`cells: ${t.pass} PASS, ${t.na} n/a (limit re-checked), ${t.fail} FAIL, ${t.skip} skipped, in ${Math.round(elapsed / 1000)} s`);
   if (t.skip) out.push(`SKIPPED ${t.skip} cells: a side is missing (see above)`);
