@@ -27,31 +27,8 @@ const PASSWORD = 'demo-password';
 const NOT_BEFORE = new Date('2025-01-01T00:00:00Z');
 const NOT_AFTER = new Date('2125-01-01T00:00:00Z'); // 100 years
 
-/**
- * @peculiar/x509 (through tsyringe) needs a Reflect metadata polyfill before it loads. This script is its only user,
- * so three functions here rather than a dependency for the whole project.
- */
-function installReflectMetadata(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R['getMetadata'] === 'function') return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
-  R['defineMetadata'] = (key: unknown, value: unknown, target: object): void => {
-    let m = store.get(target);
-    if (!m) store.set(target, (m = new Map()));
-    m.set(key, value);
-  };
-  R['getOwnMetadata'] = own;
-  R['getMetadata'] = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t) as object | null) {
-      const v = own(key, t);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
-}
-
-installReflectMetadata();
+// @peculiar/x509 loads tsyringe, which needs the Reflect metadata API before it loads.
+await import('reflect-metadata');
 const x509 = await import('@peculiar/x509');
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 

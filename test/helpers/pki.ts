@@ -13,31 +13,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import type * as X509 from '@peculiar/x509';
 
-/**
- * @peculiar/x509 loads tsyringe, which wants a Reflect metadata polyfill before it loads (scripts/make-certs.ts
- * does the same): three functions rather than a dependency.
- */
-function installReflectMetadata(): void {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R['getMetadata'] === 'function') return;
-  const store = new WeakMap<object, Map<unknown, unknown>>();
-  const own = (key: unknown, target: object): unknown => store.get(target)?.get(key);
-  R['defineMetadata'] = (key: unknown, value: unknown, target: object): void => {
-    let m = store.get(target);
-    if (!m) store.set(target, (m = new Map()));
-    m.set(key, value);
-  };
-  R['getOwnMetadata'] = own;
-  R['getMetadata'] = (key: unknown, target: object): unknown => {
-    for (let t: object | null = target; t; t = Object.getPrototypeOf(t) as object | null) {
-      const v = own(key, t);
-      if (v !== undefined) return v;
-    }
-    return undefined;
-  };
-}
-
-installReflectMetadata();
+// @peculiar/x509 loads tsyringe, which needs the Reflect metadata API before it loads.
+await import('reflect-metadata');
 const x509: typeof X509 = await import('@peculiar/x509');
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
