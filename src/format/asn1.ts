@@ -3,10 +3,20 @@
  * AlgorithmIdentifiers). Every helper throws MalformedInputError with a path (LimitExceededError past a
  * limit), never an asn1js error; parseBer checks the BER structure itself (scanBer) before asn1js sees it.
  */
-import * as asn1js from 'asn1js';
+import { createRequire } from 'node:module';
+import type * as Asn1js from 'asn1js';
 import { LimitExceededError, MalformedInputError } from '../errors.js';
 
-export type Node = asn1js.AsnType;
+export type Node = Asn1js.AsnType;
+
+/**
+ * asn1js is loaded on first parse, not at import: encryption only writes DER (src/format/der.ts) and
+ * must not pay the 45–120 ms of loading a parser. Node ≥ 20.19 loads this ES module synchronously.
+ */
+let lib: typeof Asn1js | undefined;
+function asn1js(): typeof Asn1js {
+  return (lib ??= createRequire(import.meta.url)('asn1js') as typeof Asn1js);
+}
 
 export interface ParseLimits { maxDepth: number; maxNodes: number; maxOidLength: number }
 
@@ -138,9 +148,9 @@ export function parseBer(bytes: Uint8Array, what: string, limits?: Partial<Parse
     maxOidLength: limits?.maxOidLength ?? PARSE_DEFAULTS.maxOidLength,
   };
   scanBer(bytes, what, l);
-  let r: ReturnType<typeof asn1js.fromBER>;
+  let r: ReturnType<typeof Asn1js.fromBER>;
   try {
-    r = asn1js.fromBER(bytes, { maxDepth: l.maxDepth, maxNodes: l.maxNodes });
+    r = asn1js().fromBER(bytes, { maxDepth: l.maxDepth, maxNodes: l.maxNodes });
   } catch (e) {
     // asn1js throws (rather than reporting) on some malformed values, e.g. a GeneralizedTime or
     // UTCTime whose contents are not a time ("Wrong input string for conversion").
@@ -172,7 +182,7 @@ export function children(n: Node, what: string): Node[] {
   const v = (n.valueBlock as unknown as { value: Node[] }).value;
   // asn1js keeps end-of-contents markers of indefinite encodings as children: drop them. (scanBer, run
   // by parseBer, has already refused one anywhere else, e.g. inside a definite-length SET.)
-  return v.filter((c) => !(c instanceof asn1js.EndOfContent));
+  return v.filter((c) => !(c instanceof asn1js().EndOfContent));
 }
 
 export function sequence(n: Node, what: string, min: number, max: number): Node[] {
@@ -211,7 +221,7 @@ export function oid(n: Node, what: string, maxLength = 64): string {
     if (c[i] === 0x80 && (i === 0 || (c[i - 1]! & 0x80) === 0)) throw new MalformedInputError(`malformed ${what}: object identifier with a padded subidentifier`);
   }
   if (c[c.length - 1]! & 0x80) throw new MalformedInputError(`malformed ${what}: truncated object identifier`);
-  return (n as asn1js.ObjectIdentifier).getValue();
+  return (n as Asn1js.ObjectIdentifier).getValue();
 }
 
 /** INTEGER contents octets as encoded (two's complement, big-endian). */

@@ -17,12 +17,12 @@
  * RSAES-OAEP-params". So absent parameters (and NULL, which is not a SEQUENCE) are malformed here,
  * never read as "all defaults", and never a reason to try PKCS#1 v1.5 instead. OpenSSL rejects them too.
  */
-import * as asn1js from 'asn1js';
 import { hashByName, hashByOid, type HashName } from '../algorithms.js';
 import { MalformedInputError, UnsupportedAlgorithmError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
 import type { OaepParams } from '../rsa/oaep.js';
-import { children, isUniversal, octetString, parseBer, rawBytes, sequence, tagOf, type Node } from './asn1.js';
+import { children, isUniversal, octetString, oid, parseBer, rawBytes, sequence, tagOf, type Node } from './asn1.js';
+import { TAG, encodeOid, tlv } from './der.js';
 
 export type { OaepParams };
 
@@ -34,41 +34,26 @@ export const OAEP_DEFAULTS: OaepParams = Object.freeze({ hash: 'sha1', mgf1Hash:
 // --- writing ---
 
 /** HashAlgorithm with NULL parameters: RFC 4055 §2.1 ("sha256Identifier ::= { id-sha256, NULL }"). */
-function hashIdentifier(h: HashName): asn1js.Sequence {
-  return new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: hashByName(h).oid }), new asn1js.Null()] });
+function hashIdentifier(h: HashName): Uint8Array {
+  return tlv(TAG.SEQUENCE, encodeOid(hashByName(h).oid), NULL);
 }
 
-function explicit(tagNumber: number, inner: asn1js.BaseBlock): asn1js.Constructed {
-  return new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber }, value: [inner] });
-}
-
-/** DER of RSAES-OAEP-params; every field equal to its DEFAULT is omitted. */
+/**
+ * DER of RSAES-OAEP-params; every field equal to its DEFAULT is omitted (X.690 §11.5). Written with
+ * src/format/der.ts rather than asn1js so that encrypting never loads a parser.
+ */
 export function encodeOaepParams(p: OaepParams): Uint8Array {
-  const fields: asn1js.BaseBlock[] = [];
-  if (p.hash !== 'sha1') fields.push(explicit(0, hashIdentifier(p.hash)));
-  if (p.mgf1Hash !== 'sha1') {
-    fields.push(explicit(1, new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: OID.mgf1 }), hashIdentifier(p.mgf1Hash)] })));
-  }
-  if (p.label.length > 0) {
-    fields.push(explicit(2, new asn1js.Sequence({
-      value: [new asn1js.ObjectIdentifier({ value: OID.pSpecified }), new asn1js.OctetString({ valueHex: p.label })],
-    })));
-  }
-  return new Uint8Array(new asn1js.Sequence({ value: fields }).toBER(false));
+  const fields: Uint8Array[] = [];
+  if (p.hash !== 'sha1') fields.push(tlv(0xa0, hashIdentifier(p.hash)));
+  if (p.mgf1Hash !== 'sha1') fields.push(tlv(0xa1, tlv(TAG.SEQUENCE, encodeOid(OID.mgf1), hashIdentifier(p.mgf1Hash))));
+  if (p.label.length > 0) fields.push(tlv(0xa2, tlv(TAG.SEQUENCE, encodeOid(OID.pSpecified), tlv(TAG.OCTET_STRING, p.label))));
+  return tlv(TAG.SEQUENCE, ...fields);
 }
+
+const NULL = Uint8Array.of(0x05, 0x00);
 
 // --- reading ---
 
-/**
- * OBJECT IDENTIFIER in dotted form. Local rather than asn1.ts's oid(): that one measures the contents
- * through valueBlock.valueHexView, which asn1js leaves undefined for OIDs, so it rejects every OID.
- */
-function oid(n: Node, what: string): string {
-  if (!isUniversal(n, 6) || n.idBlock.isConstructed) throw new MalformedInputError(`malformed ${what}: expected OBJECT IDENTIFIER`);
-  const len = n.lenBlock.length;
-  if (len < 1 || len > 64) throw new MalformedInputError(`malformed ${what}: object identifier of ${len} bytes`);
-  return (n as asn1js.ObjectIdentifier).getValue();
-}
 
 /** AlgorithmIdentifier → [oid, parameters?]. */
 function algorithm(n: Node, what: string): [string, Node | undefined] {
