@@ -179,10 +179,12 @@ export function isContext(n: Node, num: number): boolean {
 
 export function children(n: Node, what: string): Node[] {
   if (!n.idBlock.isConstructed) throw new MalformedInputError(`malformed ${what}: expected a constructed element`);
-  const v = (n.valueBlock as unknown as { value: Node[] }).value;
+  const v = (n.valueBlock as unknown as { value: unknown }).value;
+  // A constructed encoding of a type asn1js decodes as a scalar (a string, a time) has no child list.
+  if (!Array.isArray(v)) throw new MalformedInputError(`malformed ${what}: unexpected constructed encoding`);
   // asn1js keeps end-of-contents markers of indefinite encodings as children: drop them. (scanBer, run
   // by parseBer, has already refused one anywhere else, e.g. inside a definite-length SET.)
-  return v.filter((c) => !(c instanceof asn1js().EndOfContent));
+  return (v as Node[]).filter((c) => !(c instanceof asn1js().EndOfContent));
 }
 
 export function sequence(n: Node, what: string, min: number, max: number): Node[] {
