@@ -10,3 +10,11 @@ export { OID } from './oids.js';
 export type { Recipient, Identity } from './recipient.js';
 export { RsaRecipient, RsaIdentity } from './recipients/rsa.js';
 export type { CertInfo } from './keys/certificate.js';
+
+// Signed messages and replay protection (RFC 5652 §5, RFC 2634 §1.1, §2.7).
+export { sign, verify, createSignedDataStreamEncoder, readSignedData, SignedDataVerifier, parseDuration } from './signed/index.js';
+export type { SignOptions, VerifyOptions, VerifyPolicy, VerifyResult, SignatureCheck, SignerSummary } from './signed/index.js';
+export { openReplayCache, defaultReplayDbPath, recordVerified, type ReplayCache } from './replay/cache.js';
+export { receiveSigned, type ReceivePolicy, type Verified } from './receive.js';
+export { signedStream, type SignerOptions } from './send.js';
+export { encryptTripleWrapped, decryptTripleWrapped } from './triple.js';
