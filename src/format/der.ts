@@ -47,19 +47,23 @@ export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
   return concatBytes([header(tag, body.length), body]);
 }
 
-/** DER OBJECT IDENTIFIER from dotted form (X.690 §8.19). */
-export function encodeOid(dotted: string): Uint8Array {
+/** Contents octets of an OBJECT IDENTIFIER from dotted form (X.690 §8.19), arcs of any size. */
+export function oidContent(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map((s) => BigInt(s));
-  const first = arcs[0]! * 40n + arcs[1]!;
   const out: number[] = [];
-  for (const arc of [first, ...arcs.slice(2)]) {
+  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
     const b: number[] = [];
     let v = arc;
     do { b.unshift(Number(v & 0x7fn)); v >>= 7n; } while (v > 0n);
     for (let i = 0; i < b.length - 1; i++) b[i]! |= 0x80;
     out.push(...b);
   }
-  return tlv(TAG.OID, Uint8Array.from(out));
+  return Uint8Array.from(out);
+}
+
+/** DER OBJECT IDENTIFIER from dotted form. */
+export function encodeOid(dotted: string): Uint8Array {
+  return tlv(TAG.OID, oidContent(dotted));
 }
 
 /** DER INTEGER for a small non-negative number (versions). */

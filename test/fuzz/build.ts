@@ -4,6 +4,7 @@
  * for keys, IVs and padding; raw RSA for the key transport), so that the committed corpus is the same
  * on every run of the generator, and bad paddings of every kind can be made on purpose.
  */
+import { oidContent } from '../../src/format/der.js';
 import { type KeyObject, constants, createCipheriv, createHash, createPublicKey, publicEncrypt } from 'node:crypto';
 import { Prng } from './prng.js';
 import { concat, lengthOctets } from './ber.js';
@@ -55,18 +56,7 @@ function intBytes(n: number): Uint8Array {
   return Uint8Array.from(b);
 }
 
-export function oidContent(dotted: string): Uint8Array {
-  const arcs = dotted.split('.').map(BigInt);
-  const out: number[] = [];
-  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
-    const b: number[] = [];
-    let v = arc;
-    do { b.unshift(Number(v & 0x7fn)); v >>= 7n; } while (v > 0n);
-    for (let i = 0; i < b.length - 1; i++) b[i]! |= 0x80;
-    out.push(...b);
-  }
-  return Uint8Array.from(out);
-}
+export { oidContent };
 export const oid = (dotted: string): Uint8Array => tlv(0x06, oidContent(dotted));
 export const algId = (o: string, params?: Uint8Array): Uint8Array => seq(oid(o), ...(params ? [params] : []));
 
