@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IoError, P7mError, UsageError } from '../errors.js';
 import { FileSink, StdoutSink, type Sink } from '../io/sink.js';
-import { reportError } from './report.js';
+import { info, reportError } from './report.js';
 
 /**
  * Read size of the content path for regular files: 256 KiB. Each read becomes one cipher update;
@@ -245,3 +245,31 @@ export async function runBatch(
 
 const BATCH_IN_FLIGHT = 4;
 const BATCH_ALONE = 1 << 20;
+
+/**
+ * A whole batch command: runs `work` on each job (runBatch), ticks the progress bar, reports each
+ * failure as `p7m: error: FILE: …` without stopping, and ends with the summary line. Exit status 1 if
+ * any file failed.
+ */
+export async function runBatchCommand(
+  jobs: readonly BatchJob[],
+  bar: { fileDone(): void; interrupt(): void; stop(): Promise<void> },
+  command: 'encrypt' | 'decrypt',
+  work: (job: BatchJob) => Promise<void>,
+): Promise<number> {
+  let ok = 0;
+  let failed = 0;
+  try {
+    await runBatch(jobs, work, (job, e) => {
+      bar.fileDone();
+      if (e === null) { ok++; return; }
+      failed++;
+      bar.interrupt();
+      reportFileError(e, job.input, command);
+    });
+  } finally {
+    await bar.stop();
+  }
+  info(`${ok} ${command}ed, ${failed} failed`);
+  return failed > 0 ? 1 : 0;
+}

@@ -1,5 +1,5 @@
 import { parse, str, type Options } from '../args.js';
-import { SpooledStdoutSink, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, reportFileError, runBatch } from '../io.js';
+import { SpooledStdoutSink, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
 import { info, warn } from '../report.js';
 import { UsageError } from '../../errors.js';
@@ -111,26 +111,12 @@ export async function run(args: string[]): Promise<number> {
   }
 
   const { FileSink } = await import('../../io/sink.js');
-  let ok = 0;
-  let failed = 0;
   const bar = startProgress({ mode: progress, total: jobs.total, verb: 'decrypting', files: jobs.list.length });
-  try {
-    await runBatch(jobs.list, async (job) => {
-      refuseSameFile(job.input, job.output);
-      const check = await decryptOne(identity, openInputFile(job.input).borrowed(), () => FileSink.create(job.output), bar, verify);
-      reportVerified(check, verify, job.input);
-    }, (job, e) => {
-      bar.fileDone();
-      if (e === null) { ok++; return; }
-      failed++;
-      bar.interrupt();
-      reportFileError(e, job.input, 'decrypt');
-    });
-  } finally {
-    await bar.stop();
-  }
-  info(`${ok} decrypted, ${failed} failed`);
-  return failed > 0 ? 1 : 0;
+  return runBatchCommand(jobs.list, bar, 'decrypt', async (job) => {
+    refuseSameFile(job.input, job.output);
+    const check = await decryptOne(identity, openInputFile(job.input).borrowed(), () => FileSink.create(job.output), bar, verify);
+    reportVerified(check, verify, job.input);
+  });
 }
 
 type VerifySpec = { policy: CliPolicy; allowUnsigned: boolean };

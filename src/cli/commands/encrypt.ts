@@ -1,7 +1,6 @@
 import { list, oneOf, parse, str, type Options } from '../args.js';
-import { type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, reportFileError, runBatch } from '../io.js';
+import { type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
-import { info } from '../report.js';
 import { UsageError } from '../../errors.js';
 import { OID } from '../../oids.js';
 import { type LoadedSigner, loadSigner } from '../signer.js';
@@ -118,30 +117,16 @@ export async function run(args: string[]): Promise<number> {
   }
 
   let unused: PreparedEnvelope | null = first;
-  let ok = 0;
-  let failed = 0;
+  const { FileSink } = await import('../../io/sink.js');
   const bar = startProgress({ mode: progress, total: jobs.total, verb: 'encrypting', files: jobs.list.length });
-  try {
-    const { FileSink } = await import('../../io/sink.js');
-    await runBatch(jobs.list, async (job) => {
-      refuseSameFile(job.input, job.output);
-      const input = openInputFile(job.input);
-      // A fresh session key for every file (the first reuses the one prepared above, unused so far).
-      const env = unused ?? await prepareEnvelope(envOpts);
-      unused = null;
-      await encryptOne(env, input, await FileSink.create(job.output), form, bar, signer);
-    }, (job, e) => {
-      bar.fileDone();
-      if (e === null) { ok++; return; }
-      failed++;
-      bar.interrupt();
-      reportFileError(e, job.input, 'encrypt');
-    });
-  } finally {
-    await bar.stop();
-  }
-  info(`${ok} encrypted, ${failed} failed`);
-  return failed > 0 ? 1 : 0;
+  return runBatchCommand(jobs.list, bar, 'encrypt', async (job) => {
+    refuseSameFile(job.input, job.output);
+    const input = openInputFile(job.input);
+    // A fresh session key for every file (the first reuses the one prepared above, unused so far).
+    const env = unused ?? await prepareEnvelope(envOpts);
+    unused = null;
+    await encryptOne(env, input, await FileSink.create(job.output), form, bar, signer);
+  });
 }
 
 const PIPE_CHUNK = 64 << 10;
