@@ -58,9 +58,10 @@ async function resolveRecipients(list: EncryptOptions['recipients']): Promise<Ce
 /**
  * Largest piece handed to the cipher at once. Node 20's update() reserves input + 16 bytes for its
  * output and, as CBC never fills that exactly, copies the result into a second, zero-filled buffer:
- * two allocations, a memset and a memcpy per call, which cost as much again as AES itself. At 256 KiB
- * they are served from malloc's heap; at 1 MiB they are fresh mappings, page-faulted in (about 15%
- * more CPU for the same bytes here; docs/benchmarks.md).
+ * two allocations, a memset and a memcpy per call. Above glibc's default mmap threshold (128 KiB)
+ * each of them is a fresh mapping, page-faulted in; the CLI raises that threshold and collects the
+ * written buffers early (src/cli/reclaim.ts), so that they are recycled. 256 KiB keeps the calls
+ * few without making a library caller's process (which gets no such tuning) pay much more.
  */
 const CIPHER_SLICE = 256 << 10;
 

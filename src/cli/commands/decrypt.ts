@@ -102,7 +102,7 @@ export async function run(args: string[]): Promise<number> {
       if (source === null) return 0; // a triple-wrapped message, handled whole
       // On standard output, plaintext that must be checked first (several candidates, or --verify) is
       // spooled to a private temp file and copied out only once it is accepted.
-      const check = await decryptOne(identity, source, (count) => ((count > 1 || verify) && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
+      const check = await decryptOne(identity, source, input.size, (count) => ((count > 1 || verify) && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
       reportVerified(check, verify);
     } finally {
       await bar.stop();
@@ -114,7 +114,8 @@ export async function run(args: string[]): Promise<number> {
   const bar = startProgress({ mode: progress, total: jobs.total, verb: 'decrypting', files: jobs.list.length });
   return runBatchCommand(jobs.list, bar, 'decrypt', async (job) => {
     refuseSameFile(job.input, job.output);
-    const check = await decryptOne(identity, openInputFile(job.input).borrowed(), () => FileSink.create(job.output), bar, verify);
+    const input = openInputFile(job.input);
+    const check = await decryptOne(identity, input.borrowed(), input.size, () => FileSink.create(job.output), bar, verify);
     reportVerified(check, verify, job.input);
   });
 }
@@ -122,19 +123,21 @@ export async function run(args: string[]): Promise<number> {
 type VerifySpec = { policy: CliPolicy; allowUnsigned: boolean };
 
 /** With --verify the plaintext goes through a VerifyingSink: committed only after signature, chain, freshness and replay checks. */
-async function decryptOne(identity: Identity, source: AsyncIterable<Uint8Array>, sinkFor: (count: number) => Promise<Sink>, bar: Progress, verify?: VerifySpec): Promise<Verified | 'unsigned' | undefined> {
+async function decryptOne(identity: Identity, source: AsyncIterable<Uint8Array>, size: number | null, sinkFor: (count: number) => Promise<Sink>, bar: Progress, verify?: VerifySpec): Promise<Verified | 'unsigned' | undefined> {
   const { openDecryption } = await import('../../decrypt.js');
+  const { reclaimer, reclaiming } = await import('../reclaim.js');
+  const memory = reclaimer(size);
   const src = counted(source, bar);
   try {
     const core = await openDecryption(src, identity);
     if (!verify) {
-      await core.run((_i, count) => sinkFor(count));
+      await core.run(async (_i, count) => reclaiming(await sinkFor(count), memory));
       return undefined;
     }
     const { VerifyingSink } = await import('../../receive.js');
     const sinks: InstanceType<typeof VerifyingSink>[] = [];
     await core.run(async (_i, count) => {
-      const vs = new VerifyingSink(await sinkFor(count), verify.policy, core.info.contentType, verify.allowUnsigned);
+      const vs = new VerifyingSink(reclaiming(await sinkFor(count), memory), verify.policy, core.info.contentType, verify.allowUnsigned);
       sinks.push(vs);
       return vs;
     });

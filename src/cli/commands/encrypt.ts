@@ -135,6 +135,7 @@ const PIPE_CHUNK = 64 << 10;
 async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink, form: OutputForm, bar: Progress, signer?: LoadedSigner): Promise<void> {
   const { rechunk } = await import('../../encrypt.js');
   const { encodeOutput } = await import('../../stream/armor.js');
+  const { reclaimer, reclaiming } = await import('../reclaim.js');
   try {
     const src = counted(input.borrowed(), bar);
     // A regular file is read in whole READ_CHUNK pieces already. A pipe gives up to 64 KiB at a time
@@ -143,7 +144,8 @@ async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink,
     const content = input.size === null ? rechunk(src, PIPE_CHUNK) : src;
     // A signed content's length is not known in advance: the envelope is then indefinite-length BER.
     const plain = signer ? (await import('../../send.js')).signedStream(content, signer) : content;
-    for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form)) await sink.write(chunk);
+    const out = reclaiming(sink, reclaimer(input.size));
+    for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form)) await out.write(chunk);
     await sink.commit();
   } catch (e) {
     await sink.abort();
