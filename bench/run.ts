@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');
-const BUILT_CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const BUILT_CLI = path.join(ROOT, 'dist', 'bin', 'p7m.js');
 /**
  * The CLI measured: a copy of dist/ taken when the run starts (bench/.data/snapshot/, resolving
  * node_modules from the repository), so that a rebuild during a long run cannot change or break it.
  */
 const SNAPSHOT = path.join(DATA, 'snapshot');
-const CLI = path.join(SNAPSHOT, 'dist', 'src', 'cli', 'main.js');
+const CLI = path.join(SNAPSHOT, 'dist', 'bin', 'p7m.js');
 const MiB = 1 << 20;
 const NOTES_MARKER = '<!-- notes: kept by bench/run.ts -->';
 
@@ -345,7 +345,7 @@ async function main(): Promise<void> {
   if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run npm run build`);
   mkdirSync(DATA, { recursive: true });
   rmSync(SNAPSHOT, { recursive: true, force: true });
-  cpSync(path.join(ROOT, 'dist', 'src'), path.join(SNAPSHOT, 'dist', 'src'), { recursive: true });
+  cpSync(path.join(ROOT, 'dist'), path.join(SNAPSHOT, 'dist'), { recursive: true });
   cpSync(path.join(ROOT, 'package.json'), path.join(SNAPSHOT, 'package.json'));
   const started = new Date();
   const loadBefore = os.loadavg();

@@ -1,19 +1,22 @@
 #!/usr/bin/env node
 /**
- * p7m command line. Start-up is kept small: `--version` and `--help` load nothing but this file and
- * the help texts; each command imports pkijs/asn1js and the key parsers only when it runs.
+ * p7m command line. Start-up is kept small: `--version` and the usage load nothing but this file;
+ * a command loads src/cli/commands.ts, and each command imports pkijs/asn1js and the key parsers
+ * only when it runs.
  */
-import { readFileSync } from 'node:fs';
-import { EXIT_USAGE, reportError } from './report.js';
+import { packageVersion } from './package-root.js';
 
-const COMMANDS: Record<string, () => Promise<{ help: string; run(args: string[]): Promise<number> }>> = {
-  encrypt: () => import('./commands/encrypt.js'),
-  decrypt: () => import('./commands/decrypt.js'),
-  inspect: () => import('./commands/inspect.js'),
-  sign: () => import('./commands/sign.js'),
-  verify: () => import('./commands/verify.js'),
-  demo: () => import('./commands/demo.js'),
-};
+type Commands = typeof import('./commands.js');
+
+/**
+ * Found beside this file at run time rather than imported by name, so that the bundler keeps it a
+ * separate file: dist/bin/p7m.js loads dist/bin/commands.js, dist/src/cli/main.js loads
+ * dist/src/cli/commands.js.
+ */
+const loadCommands = (): Promise<Commands> => import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
+
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
 
 const USAGE = `usage: p7m <command> [options]
 
@@ -38,36 +41,15 @@ example:
   p7m decrypt secret.p7m --key certs/bob.key.pem --cert certs/bob.pem
 `;
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === '--version' || cmd === '-V') { process.stdout.write(`p7m ${version()}\n`); return 0; }
+  if (cmd === '--version' || cmd === '-V') { process.stdout.write(`p7m ${packageVersion()}\n`); return 0; }
+  if (cmd === 'help' && rest[0] !== undefined) return (await loadCommands()).showHelp(rest[0]);
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    const sub = cmd === 'help' ? rest[0] : undefined;
-    if (sub && COMMANDS[sub]) { process.stdout.write((await COMMANDS[sub]!()).help); return 0; }
-    if (sub) {
-      process.stderr.write(`p7m: error: unknown command '${sub}'\np7m: hint: see 'p7m --help'\n`);
-      return EXIT_USAGE;
-    }
     (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
     return cmd === undefined ? EXIT_USAGE : 0;
   }
-  const load = COMMANDS[cmd];
-  if (!load) {
-    process.stderr.write(`p7m: error: unknown command '${cmd}'\np7m: hint: see 'p7m --help'\n`);
-    return EXIT_USAGE;
-  }
-  const mod = await load();
-  if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(mod.help); return 0; }
-  try {
-    return await mod.run(rest);
-  } catch (e) {
-    return reportError(e, cmd);
-  }
+  return (await loadCommands()).runCommand(cmd, rest);
 }
 
 // A closed pipe (`p7m decrypt … | head`) or a full disk on standard output fails the write that met it,
@@ -77,5 +59,9 @@ process.stdout.on('error', () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (e) => { process.exitCode = reportError(e); },
+  // Only a broken installation gets here (runCommand reports everything else).
+  (e: unknown) => {
+    process.stderr.write(`p7m: error: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = EXIT_FAILED;
+  },
 );

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse, type Options } from '../args.js';
+import { packageRoot } from '../package-root.js';
 import { P7mError } from '../../errors.js';
 
 export const help = `usage: p7m demo [--certs DIR]
@@ -24,8 +24,7 @@ const say = (s: string): void => { process.stdout.write(s + '\n'); };
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parse(args, options);
-  const root = fileURLToPath(new URL('../../../../', import.meta.url));
-  const certs = typeof values.certs === 'string' ? values.certs : path.join(root, 'certs');
+  const certs = typeof values.certs === 'string' ? values.certs : path.join(packageRoot(), 'certs');
   const { loadCertificates } = await import('../../keys/certificate.js');
   const { prepareEnvelope } = await import('../../encrypt.js');
   const { decrypt } = await import('../../decrypt.js');
