@@ -23,6 +23,7 @@ import { OID } from '../src/oids.js';
 import { keyIdentifierOf, loadCertificates, parseCertificate } from '../src/keys/certificate.js';
 import * as der from '../src/keys/der.js';
 import { parsePassSpec, passwordSource, promptPassword } from '../src/keys/pass.js';
+import { parsePem } from '../src/keys/pem.js';
 import { pkcs12Kdf } from '../src/keys/pbe.js';
 import { loadPkcs12 } from '../src/keys/pkcs12.js';
 import { loadPrivateKey } from '../src/keys/private-key.js';
@@ -279,6 +280,41 @@ describe('certificates', () => {
     assert.equal(fromDer[0]!.fingerprintSha256, multi[2]!.fingerprintSha256);
     // CRLF line endings
     assert.equal(loadCertificates(Buffer.from(alice.replace(/\n/g, '\r\n')))[0]!.subject, 'CN=Alice,O=p7m demo');
+  });
+
+  test('PEM layout: blanks, CRLF, indented END, headers, text around; what is refused', () => {
+    const der0 = loadCertificates(demo('alice.pem'))[0]!.der;
+    const b64 = Buffer.from(der0).toString('base64');
+    const lines = b64.match(/.{1,64}/g)!;
+    const block = (body: string, label = 'CERTIFICATE', end = `-----END ${label}-----`): string => `-----BEGIN ${label}-----\n${body}\n${end}\n`;
+    const same = (text: string, what: string): void => {
+      const blocks = parsePem(Buffer.from(text, 'latin1'));
+      assert.equal(blocks.length, 1, what);
+      assert.deepEqual(Buffer.from(blocks[0]!.der), Buffer.from(der0), what);
+    };
+    same(block(lines.join('\n')), 'plain');
+    same(block(lines.join('\n')).replace(/\n/g, '\r\n'), 'CRLF');
+    same(block(lines.join('\n\n')), 'blank lines between');
+    same(block(lines.map((l) => `  ${l}\t `).join('\n')), 'blanks around each line');
+    same(block(lines.join('\n'), 'CERTIFICATE', '   -----END CERTIFICATE-----  '), 'indented END line');
+    same(block(b64), 'one long line');
+    same(`Subject: x\nissuer: y -----BEGIN CERTIFICATE----- not at a line start\n${block(lines.join('\n'))}trailing text\n`, 'explanatory text');
+    const twice = parsePem(Buffer.from(block(lines.join('\n')) + block(lines.join('\n'), 'X509 CRL')));
+    assert.deepEqual(twice.map((b) => b.label), ['CERTIFICATE', 'X509 CRL']);
+    assert.equal(twice[0]!.text, block(lines.join('\n')));
+    // RFC 1421 encapsulated headers (legacy encrypted keys) are read, not taken for base64.
+    const legacy = parsePem(Buffer.from(block(`Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00112233445566778899AABBCCDDEEFF\n\n${lines.join('\n')}`, 'RSA PRIVATE KEY')));
+    assert.equal(legacy[0]!.headers.get('DEK-Info'), 'AES-128-CBC,00112233445566778899AABBCCDDEEFF');
+    assert.deepEqual(Buffer.from(legacy[0]!.der), Buffer.from(der0));
+    const refused: [string, string][] = [
+      ['space inside a line', block(lines.map((l) => `${l.slice(0, 10)} ${l.slice(10)}`).join('\n'))],
+      ['END text inside a body line', block(`${lines[0]}-----END CERTIFICATE-----\n${lines.slice(1).join('\n')}`)],
+      ['no END', `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n`],
+      ['other END label', block(lines.join('\n'), 'CERTIFICATE', '-----END PRIVATE KEY-----')],
+      ['empty body', block('')],
+      ['bad padding', block(`${b64}=`)],
+    ];
+    for (const [what, text] of refused) assert.throws(() => parsePem(Buffer.from(text, 'latin1')), KeyFileError, what);
   });
 
   test('garbage → KeyFileError', () => {

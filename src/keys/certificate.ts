@@ -142,6 +142,14 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     throw new KeyFileError('the certificate holds a public key node:crypto cannot read', { cause: e });
   }
 
+  // The readable names, the e-mail address and the fingerprint are for messages only, and walking a
+  // Name costs more than the rest of the certificate: encrypting to 100 recipients parses 100
+  // certificates in a cold process, where that was ~20% of the per-recipient cost. They are
+  // computed on first use (a malformed Name then fails there, as a KeyFileError).
+  let subject: string | undefined;
+  let issuer: string | undefined;
+  let fingerprint: string | undefined;
+  let email: string | null | undefined; // null: looked for, none
   const info: CertInfo = {
     der: cert.bytes,
     issuerDer: issuerT.bytes,
@@ -152,9 +160,15 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     notBefore,
     notAfter,
     isCA: false,
-    subject: nameToString(subjectT),
-    issuer: nameToString(issuerT),
-    fingerprintSha256: createHash('sha256').update(cert.bytes).digest('hex'),
+    get subject() { return (subject ??= nameToString(subjectT)); },
+    get issuer() { return (issuer ??= nameToString(issuerT)); },
+    get fingerprintSha256() { return (fingerprint ??= createHash('sha256').update(cert.bytes).digest('hex')); },
+    // subjectAltName's rfc822Name (set while the extensions are read), else the subject's emailAddress.
+    get email() {
+      if (email === undefined) email = emailFromName(subjectT) ?? null;
+      return email ?? undefined;
+    },
+    set email(v: string | undefined) { email = v ?? null; },
   };
   const details = publicKey.asymmetricKeyDetails;
   if (info.keyType === 'rsa' || info.keyType === 'rsa-pss') info.rsaBits = details?.modulusLength;
@@ -177,7 +191,6 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
       readExtension(info, id, value);
     }
   }
-  if (info.email === undefined) info.email = emailFromName(subjectT);
   return info;
 }
 
