@@ -26,7 +26,7 @@ export interface EncryptOptions {
   rid?: RidKind;
   /** Accept certificates outside their validity period. */
   allowExpired?: boolean;
-  /** Type of the content being enveloped: id-data, or id-signedData for sign-then-encrypt. */
+  /** Type of the content being enveloped (default id-data, also for sign-then-encrypt: src/send.ts). */
   contentType?: string;
   /** Time used for certificate validity (injectable for tests). */
   clock?: () => Date;
@@ -145,7 +145,7 @@ export async function encrypt(content: Uint8Array | string, opts: EncryptOptions
   if (opts.sign) {
     // Sign, then encrypt: the signed message is the enveloped content (src/send.ts).
     const { signedStream } = await import('./send.js');
-    const env = await prepareEnvelope({ ...opts, contentType: OID.signedData });
+    const env = await prepareEnvelope({ ...opts, contentType: OID.data });
     for await (const p of encodeOutput(env.stream(signedStream(source, opts.sign), null), form)) parts.push(p);
   } else {
     const env = await prepareEnvelope(opts);

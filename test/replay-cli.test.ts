@@ -179,6 +179,26 @@ describe('p7m encrypt --sign-cert → openssl cms -decrypt | cms -verify', { ski
     });
   }
 
+  it('the envelope says id-data and holds a ContentInfo(SignedData); p7m still reads id-signedData with a bare SignedData or a ContentInfo', async () => {
+    const p = await signedForBob(TEXT);
+    const printed = (await opensslOk(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', p])).toString();
+    assert.match(printed, /encryptedContentInfo:\s*\n\s*contentType: pkcs7-data/);
+    const inner = await opensslOk(['cms', '-decrypt', '-inform', 'DER', '-in', p, '-inkey', DEMO.bobKey, '-recip', DEMO.bob, '-binary']);
+    assert.equal(unwrapContentInfo(new Uint8Array(inner), OID.signedData)[0], 0x30); // a ContentInfo of type id-signedData
+    // The other two shapes, as RFC 5652 nesting (NSS) and p7m before 2026-11-26 wrote them.
+    const signer = { signerCert: alice.cert, signerKey: alice.key };
+    const shapes: [string, Uint8Array][] = [
+      ['bare SignedData', await sign(Buffer.from(TEXT), { ...signer, bare: true })],
+      ['ContentInfo', await sign(Buffer.from(TEXT), signer)],
+    ];
+    for (const [what, content] of shapes) {
+      const env = await encrypt(content, { recipients: [demo('bob')], contentType: OID.signedData });
+      const r = await cli(['decrypt', file(`shape.p7m`, env), ...BOB, ...verifyWith(freshDb())]);
+      assert.equal(r.status, 0, `${what}: ${explain(r)}`);
+      assert.equal(r.stdout.toString(), TEXT, what);
+    }
+  });
+
   it('--sign-p12 (bob signs, alice receives)', async () => {
     const p = name('p12.p7m');
     ok(await cli(['encrypt', textFile, '-r', DEMO.alice, '--sign-p12', DEMO.bobP12, '--sign-pass', `pass:${DEMO_PASSWORD}`, '-o', p]));

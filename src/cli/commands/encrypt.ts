@@ -2,7 +2,6 @@ import { list, oneOf, parse, str, type Options } from '../args.js';
 import { type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
 import { UsageError } from '../../errors.js';
-import { OID } from '../../oids.js';
 import { type LoadedSigner, loadSigner } from '../signer.js';
 import type { Sink } from '../../io/sink.js';
 import type { EncryptOptions, PreparedEnvelope } from '../../encrypt.js';
@@ -88,7 +87,7 @@ export async function run(args: string[]): Promise<number> {
   const recipients = [];
   for (const f of recipientFiles) recipients.push(...loadCertificates(await readWholeFile(f, 'certificate')));
   const { prepareEnvelope } = await import('../../encrypt.js');
-  // Sign-then-encrypt (src/send.ts): the signed message is the enveloped content, id-signedData.
+  // Sign-then-encrypt (src/send.ts): the signed message, a ContentInfo, is the enveloped id-data.
   const signing = v['sign-cert'] !== undefined || v['sign-key'] !== undefined || v['sign-p12'] !== undefined;
   if (v['triple-wrap'] === true && !signing) throw new UsageError('--triple-wrap needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)');
   const signer = signing
@@ -96,7 +95,6 @@ export async function run(args: string[]): Promise<number> {
     : undefined;
   const envOpts: EncryptOptions = {
     recipients, cipher, keyTransport, oaepHash, rid, allowExpired: v['allow-expired'] === true,
-    ...(signer ? { contentType: OID.signedData } : {}),
   };
   if (v['triple-wrap'] === true) {
     if (jobs !== null) throw new UsageError('--triple-wrap works on one file at a time');
