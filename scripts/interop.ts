@@ -1,7 +1,7 @@
 // Prints the interop matrix (p7m against openssl cms, gpgsm, NSS cmsutil and Bouncy Castle, both
-// directions) and writes docs/interop.md. Exit 1 on any FAIL. Run after `npm run build`:
+// directions; encryption rows c01…, signed-message rows s01…) and writes docs/interop.md. Exit 1 on any FAIL. Run after `npm run build`:
 //
-//   npx tsx scripts/interop.ts [--fixed p7m|openssl] [--peers openssl,gpgsm,nss,bc] [--cases c01,c02]
+//   npx tsx scripts/interop.ts [--fixed p7m|openssl] [--peers openssl,gpgsm,nss,bc] [--cases c01,s02]
 //                              [--concurrency N] [--no-docs] [--verbose]
 //
 // --fixed openssl puts openssl where p7m sits, to prove the peer drivers without p7m. docs/interop.md
@@ -10,7 +10,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Matrix, ROOT } from '../test/interop/matrix.js';
-import { closingLine, failureText, limitText, renderMarkdown, renderReadmeSummary, renderText, tally } from '../test/interop/report.js';
+import { closingLine, failureText, limitText, renderMarkdown, renderReadmeSummary, renderSignedText, renderText, tally } from '../test/interop/report.js';
 
 function usage(message: string): never {
   process.stderr.write(`interop: error: ${message}\n`);
@@ -61,17 +61,17 @@ try {
   const results = await m.runAll(concurrency, (cell, r) => {
     done++;
     if (values.verbose || r.status === 'FAIL') {
-      process.stderr.write(`[${done}/${m.cells.length}] ${r.status.padEnd(4)} ${cell.name} (${r.ms} ms)\n`);
+      process.stderr.write(`[${done}/${m.allCells.length}] ${r.status.padEnd(4)} ${cell.name} (${r.ms} ms)\n`);
     }
   });
   const elapsed = Date.now() - started;
   const t = tally(results);
   const out: string[] = [];
-  out.push('Interop matrix: rows are cases, columns peer→fixed (peer encrypts) and fixed→peer (peer decrypts)');
+  out.push('Interop matrix: rows are cases, columns peer→fixed (the peer writes: encrypts or signs) and fixed→peer (the peer reads)');
   for (const p of [m.fixed, ...m.peers]) out.push(`  ${p.id.padEnd(8)} ${m.states.get(p.id)?.version ?? `MISSING: ${m.states.get(p.id)?.missing}`}`);
   out.push('');
-  out.push(renderText(m, results));
-  out.push('');
+  if (m.cases.length) out.push('Encryption', renderText(m, results), '');
+  if (m.signedCases.length) out.push('Signed messages (rows: op sig digest placement form receive size)', renderSignedText(m, results), '');
   const limits = limitText(m, results);
   if (limits) out.push('Limits re-checked (each n/a cell failed the way its peer\'s table says):', limits, '');
   const fails = failureText(m, results);

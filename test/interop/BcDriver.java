@@ -14,6 +14,10 @@
 //   encrypt in= out= certs=A,B,C cipher=des3|aes128|aes192|aes256 kt=pkcs1|oaep-sha1|oaep-sha256
 //           rid=issuer-serial|ski form=der|pem|smime encoding=definite|indefinite
 //   decrypt in= out= cert= key= form=der|pem|smime
+//   sign    in= out= cert= key= ca= op=sign|sign-encrypt sig=rsa-pkcs1|rsa-pss|ecdsa digest=sha256|sha384|sha512
+//           placement=opaque|detached form=der|pem|smime contentid=yes|no [recip=CERT for sign-encrypt]
+//   verify  in= out= ca= op=sign|sign-encrypt form=der|pem|smime [content=FILE for detached]
+//           [cert= key= of the recipient for sign-encrypt]
 //   quit
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -38,13 +42,31 @@ import java.security.Security;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.MGF1ParameterSpec;
+import java.security.SecureRandom;
 import java.util.Collection;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Map;
 import javax.crypto.spec.OAEPParameterSpec;
 import javax.crypto.spec.PSource;
 
 import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.DEROctetString;
+import org.bouncycastle.asn1.DERSet;
+import org.bouncycastle.asn1.cms.Attribute;
+import org.bouncycastle.asn1.cms.AttributeTable;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cms.CMSProcessableByteArray;
+import org.bouncycastle.cms.CMSSignedData;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
+import org.bouncycastle.cms.DefaultSignedAttributeTableGenerator;
+import org.bouncycastle.cms.SignerInformation;
+import org.bouncycastle.cms.jcajce.JcaSignerInfoGeneratorBuilder;
+import org.bouncycastle.cms.jcajce.JcaSimpleSignerInfoVerifierBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.operator.jcajce.JcaDigestCalculatorProviderBuilder;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
@@ -104,6 +126,8 @@ public final class BcDriver {
                     case "version": out.println(id + "\tok\t" + version()); break;
                     case "encrypt": encrypt(opts); out.println(id + "\tok"); break;
                     case "decrypt": decrypt(opts); out.println(id + "\tok"); break;
+                    case "sign": sign(opts); out.println(id + "\tok"); break;
+                    case "verify": verify(opts); out.println(id + "\tok"); break;
                     case "quit": out.println(id + "\tok"); return;
                     default: out.println(id + "\terr\tunknown command " + command);
                 }
@@ -284,6 +308,131 @@ public final class BcDriver {
         try (InputStream is = content.getContentStream();
              OutputStream os = new BufferedOutputStream(new FileOutputStream(need(o, "out")))) {
             is.transferTo(os);
+        }
+    }
+
+    /** JCA signature name: SHA256withRSA, SHA256withRSAandMGF1 (RSASSA-PSS, salt = hash length), SHA256withECDSA. */
+    static String signatureName(String sig, String digest) throws BadRequest {
+        String h;
+        switch (digest) {
+            case "sha256": h = "SHA256"; break;
+            case "sha384": h = "SHA384"; break;
+            case "sha512": h = "SHA512"; break;
+            default: throw new BadRequest("unknown digest " + digest);
+        }
+        switch (sig) {
+            case "rsa-pkcs1": return h + "withRSA";
+            case "rsa-pss": return h + "withRSAandMGF1";
+            case "ecdsa": return h + "withECDSA";
+            default: throw new BadRequest("unknown signature " + sig);
+        }
+    }
+
+    static void writeForm(String path, String form, byte[] der) throws Exception {
+        try (OutputStream os = new BufferedOutputStream(new FileOutputStream(path))) {
+            if (form.equals("pem")) {
+                Writer w = new OutputStreamWriter(os, StandardCharsets.US_ASCII);
+                try (PemWriter pw = new PemWriter(w)) {
+                    pw.writeObject(new PemObject("CMS", der));
+                }
+            } else {
+                os.write(der);
+            }
+        }
+    }
+
+    static byte[] readForm(String path, String form) throws Exception {
+        byte[] raw = Files.readAllBytes(new File(path).toPath());
+        if (!form.equals("pem")) return raw;
+        try (PemReader r = new PemReader(new StringReader(new String(raw, StandardCharsets.US_ASCII)))) {
+            PemObject po = r.readPemObject();
+            if (po == null) throw new BadRequest("no PEM object in input");
+            return po.getContent();
+        }
+    }
+
+    /**
+     * SignedData with BC's default signed attributes (contentType, signingTime, messageDigest,
+     * CMSAlgorithmProtection) and, when asked, an RFC 2634 contentIdentifier of 16 random bytes:
+     * what p7m's replay cache keys a message by. For sign-encrypt, the signed message (a ContentInfo)
+     * is then enveloped as id-data, as `cms -sign | cms -encrypt` does.
+     */
+    static void sign(Map<String, String> o) throws Exception {
+        String form = need(o, "form");
+        requireForm(form);
+        X509Certificate cert = readCert(need(o, "cert"));
+        X509Certificate ca = readCert(need(o, "ca"));
+        PrivateKey key = readKey(need(o, "key"));
+        JcaSignerInfoGeneratorBuilder sib = new JcaSignerInfoGeneratorBuilder(
+            new JcaDigestCalculatorProviderBuilder().setProvider("BC").build());
+        if (need(o, "contentid").equals("yes")) {
+            byte[] id = new byte[16];
+            new SecureRandom().nextBytes(id);
+            AttributeTable extra = new AttributeTable(new Attribute(
+                PKCSObjectIdentifiers.id_aa_contentIdentifier, new DERSet(new DEROctetString(id))));
+            sib.setSignedAttributeGenerator(new DefaultSignedAttributeTableGenerator(extra));
+        }
+        CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+        gen.addSignerInfoGenerator(sib.build(
+            new JcaContentSignerBuilder(signatureName(need(o, "sig"), need(o, "digest"))).setProvider("BC").build(key), cert));
+        gen.addCertificates(new JcaCertStore(List.of(cert, ca)));
+        boolean opaque = need(o, "placement").equals("opaque");
+        byte[] content = Files.readAllBytes(new File(need(o, "in")).toPath());
+        CMSSignedData sd = gen.generate(new CMSProcessableByteArray(content), opaque);
+        byte[] signed = sd.toASN1Structure().getEncoded(ASN1Encoding.DER);
+        if (need(o, "op").equals("sign")) {
+            writeForm(need(o, "out"), form, signed);
+            return;
+        }
+        CMSEnvelopedDataGenerator env = new CMSEnvelopedDataGenerator();
+        env.addRecipientInfoGenerator(recipient(readCert(need(o, "recip")), "pkcs1", "issuer-serial"));
+        OutputEncryptor enc = new JceCMSContentEncryptorBuilder(CMSAlgorithm.AES256_CBC).setProvider("BC").build();
+        CMSEnvelopedData ed = env.generate(new CMSProcessableByteArray(signed), enc);
+        writeForm(need(o, "out"), form, ed.toASN1Structure().getEncoded(ASN1Encoding.DER));
+    }
+
+    /**
+     * Decrypts (sign-encrypt) and verifies: every SignerInfo's signature with BC, the signer's
+     * certificate issued by the CA (signature and validity) and allowed to sign (keyUsage
+     * digitalSignature). Writes the signed content.
+     */
+    static void verify(Map<String, String> o) throws Exception {
+        String form = need(o, "form");
+        requireForm(form);
+        X509Certificate ca = readCert(need(o, "ca"));
+        byte[] ber = readForm(need(o, "in"), form);
+        if (need(o, "op").equals("sign-encrypt")) {
+            X509Certificate rc = readCert(need(o, "cert"));
+            CMSEnvelopedData ed = new CMSEnvelopedData(ber);
+            Collection<RecipientInformation> matches = ed.getRecipientInfos().getRecipients(new JceKeyTransRecipientId(rc));
+            if (matches.isEmpty()) throw new BadRequest("no RecipientInfo matches " + rc.getSubjectX500Principal());
+            ber = matches.iterator().next().getContent(new JceKeyTransEnvelopedRecipient(readKey(need(o, "key"))).setProvider("BC"));
+        }
+        String contentPath = o.get("content");
+        CMSSignedData sd = contentPath == null
+            ? new CMSSignedData(ber)
+            : new CMSSignedData(new CMSProcessableFile(new File(contentPath)), ber);
+        Collection<SignerInformation> signers = sd.getSignerInfos().getSigners();
+        if (signers.isEmpty()) throw new BadRequest("no SignerInfo");
+        JcaX509CertificateConverter conv = new JcaX509CertificateConverter().setProvider("BC");
+        for (SignerInformation si : signers) {
+            @SuppressWarnings("unchecked")
+            Collection<X509CertificateHolder> certs = sd.getCertificates().getMatches(si.getSID());
+            if (certs.isEmpty()) throw new BadRequest("the signer's certificate is not in the message");
+            X509Certificate signer = conv.getCertificate(certs.iterator().next());
+            signer.verify(ca.getPublicKey());
+            signer.checkValidity();
+            boolean[] ku = signer.getKeyUsage();
+            if (ku != null && !ku[0]) throw new BadRequest("the signer's keyUsage excludes digitalSignature");
+            if (!si.verify(new JcaSimpleSignerInfoVerifierBuilder().setProvider("BC").build(signer))) {
+                throw new BadRequest("signature does not verify");
+            }
+        }
+        byte[] content = contentPath == null
+            ? (byte[]) sd.getSignedContent().getContent()
+            : Files.readAllBytes(new File(contentPath).toPath());
+        try (OutputStream os = new BufferedOutputStream(new FileOutputStream(need(o, "out")))) {
+            os.write(content);
         }
     }
 }

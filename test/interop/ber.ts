@@ -135,6 +135,20 @@ export const OID = {
   aes192: '2.16.840.1.101.3.4.1.22',
   aes256: '2.16.840.1.101.3.4.1.42',
   subjectKeyIdentifier: '2.5.29.14',
+  signedData: '1.2.840.113549.1.7.2',
+  sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
+  sha384WithRSAEncryption: '1.2.840.113549.1.1.12',
+  sha512WithRSAEncryption: '1.2.840.113549.1.1.13',
+  rsassaPss: '1.2.840.113549.1.1.10',
+  ecdsaWithSHA256: '1.2.840.10045.4.3.2',
+  ecdsaWithSHA384: '1.2.840.10045.4.3.3',
+  ecdsaWithSHA512: '1.2.840.10045.4.3.4',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingTime: '1.2.840.113549.1.9.5',
+  smimeCapabilities: '1.2.840.113549.1.9.15',
+  contentIdentifier: '1.2.840.113549.1.9.16.2.7',
+  cmsAlgorithmProtection: '1.2.840.113549.1.9.52',
 } as const;
 
 const NAMES: Record<string, string> = Object.fromEntries(Object.entries(OID).map(([k, v]) => [v, k]));
@@ -159,6 +173,8 @@ export interface EnvelopeSummary {
   /** Some node anywhere used the indefinite form. */
   readonly anyIndefinite: boolean;
   readonly cipher: string;
+  /** encryptedContentInfo.contentType: 'data', or 'signedData' for p7m's sign-then-encrypt. */
+  readonly contentType: string;
   readonly recipients: readonly KeyTransRecipient[];
   readonly encryptedContentLength: number;
 }
@@ -204,6 +220,7 @@ export function summarizeEnvelope(der: Uint8Array): EnvelopeSummary {
   if (ed.children[i]?.tag === 0xa0) i++; // originatorInfo
   const ris = expectTag(child(ed, i, 'recipientInfos'), 0x31, 'recipientInfos');
   const eci = expectTag(child(ed, i + 1, 'encryptedContentInfo'), 0x30, 'EncryptedContentInfo');
+  const contentType = oidName(oidOf(der, child(eci, 0, 'contentType'), 'contentType'));
   const cipherOid = oidOf(der, child(child(eci, 1, 'contentEncryptionAlgorithm'), 0, 'cipher OID'), 'cipher OID');
   const ec = eci.children[2];
   const recipients = ris.children.map((ri): KeyTransRecipient => {
@@ -233,8 +250,75 @@ export function summarizeEnvelope(der: Uint8Array): EnvelopeSummary {
     outerIndefinite: root.indefinite,
     anyIndefinite: anyIndefinite(root),
     cipher: oidName(cipherOid),
+    contentType,
     recipients,
     encryptedContentLength: ec ? octets(der, ec).length : 0,
+  };
+}
+
+export interface SignedSummary {
+  /** A SignedData without its ContentInfo (what RFC 5652 §6.1 nesting under id-signedData means). */
+  readonly bare: boolean;
+  readonly outerIndefinite: boolean;
+  readonly eContentType: string;
+  readonly detached: boolean;
+  readonly eContentLength: number;
+  readonly certificates: number;
+  readonly signers: readonly {
+    readonly digest: string;
+    /** 'rsa-pkcs1', 'rsa-pss', 'ecdsa', or the raw OID. */
+    readonly scheme: string;
+    /** Signed attribute types by name (contentType, signingTime, contentIdentifier, …). */
+    readonly attrs: readonly string[];
+  }[];
+}
+
+const SCHEMES: Record<string, string> = {
+  [OID.rsaEncryption]: 'rsa-pkcs1',
+  [OID.sha256WithRSAEncryption]: 'rsa-pkcs1',
+  [OID.sha384WithRSAEncryption]: 'rsa-pkcs1',
+  [OID.sha512WithRSAEncryption]: 'rsa-pkcs1',
+  [OID.rsassaPss]: 'rsa-pss',
+  [OID.ecdsaWithSHA256]: 'ecdsa',
+  [OID.ecdsaWithSHA384]: 'ecdsa',
+  [OID.ecdsaWithSHA512]: 'ecdsa',
+};
+
+/** Describes a SignedData, in a ContentInfo or bare (RFC 5652 §5.1, §5.3). */
+export function summarizeSigned(der: Uint8Array): SignedSummary {
+  const root = parseBer(der);
+  if (root.end !== der.length) throw new BerError(`${der.length - root.end} trailing bytes after the SignedData`);
+  expectTag(root, 0x30, 'ContentInfo or SignedData');
+  const bare = root.children[0]?.tag === 0x02;
+  let sd = root;
+  if (!bare) {
+    const type = oidOf(der, child(root, 0, 'contentType'), 'contentType');
+    if (type !== OID.signedData) throw new BerError(`contentType is ${oidName(type)}, not signedData`);
+    sd = expectTag(child(expectTag(child(root, 1, 'content'), 0xa0, '[0] content'), 0, 'SignedData'), 0x30, 'SignedData');
+  }
+  const encap = expectTag(child(sd, 2, 'encapContentInfo'), 0x30, 'EncapsulatedContentInfo');
+  const eContent = encap.children[1];
+  const certs = sd.children.find((c) => c.tag === 0xa0);
+  const signerInfos = expectTag(sd.children[sd.children.length - 1]!, 0x31, 'signerInfos');
+  const signers = signerInfos.children.map((si) => {
+    let i = 2; // version, sid
+    const digest = hashName(oidOf(der, child(child(si, i++, 'digestAlgorithm'), 0, 'digest OID'), 'digest OID'));
+    const attrs: string[] = [];
+    if (si.children[i]?.tag === 0xa0) {
+      for (const a of si.children[i]!.children) attrs.push(oidName(oidOf(der, child(a, 0, 'attribute type'), 'attribute type')));
+      i++;
+    }
+    const sigOid = oidOf(der, child(child(si, i, 'signatureAlgorithm'), 0, 'signature OID'), 'signature OID');
+    return { digest, scheme: SCHEMES[sigOid] ?? sigOid, attrs };
+  });
+  return {
+    bare,
+    outerIndefinite: root.indefinite,
+    eContentType: oidName(oidOf(der, child(encap, 0, 'eContentType'), 'eContentType')),
+    detached: eContent === undefined,
+    eContentLength: eContent ? octets(der, child(eContent, 0, 'eContent')).length : 0,
+    certificates: certs?.children.length ?? 0,
+    signers,
   };
 }
 

@@ -16,6 +16,11 @@
 // Each row is run by every peer in both directions; what a peer cannot do becomes an n/a cell
 // that is still executed and must still fail the way the peer's limit says (see peers/*.ts).
 
+import { completePairs, pairCoverageOf } from './pairwise.js';
+
+/** Every combination of the encryption dimensions can exist (a peer's limits are n/a cells, not gaps). */
+const ANY = (): boolean => true;
+
 export const CIPHERS = ['des3', 'aes128', 'aes192', 'aes256'] as const;
 export const KEY_TRANSPORTS = ['pkcs1', 'oaep-sha1', 'oaep-sha256'] as const;
 export const RIDS = ['issuer-serial', 'ski'] as const;
@@ -100,95 +105,13 @@ const SEEDS: readonly Omit<Case, 'id'>[] = [
   seed({ cipher: 'des3', kt: 'pkcs1', rid: 'ski', bits: 3072, layout: 'first', form: 'smime', encoding: 'indefinite', size: 0 }, 'S/MIME 3DES, empty'),
 ];
 
-type Pair = string;
-function pairKey(d1: Dimension, v1: unknown, d2: Dimension, v2: unknown): Pair {
-  return `${d1}=${String(v1)}|${d2}=${String(v2)}`;
-}
-
-function orderedPair(a: Dimension, va: unknown, b: Dimension, vb: unknown): Pair {
-  return DIMENSION_NAMES.indexOf(a) < DIMENSION_NAMES.indexOf(b) ? pairKey(a, va, b, vb) : pairKey(b, vb, a, va);
-}
-
-function pairsOf(row: Values): Pair[] {
-  const out: Pair[] = [];
-  for (let i = 0; i < DIMENSION_NAMES.length; i++) {
-    for (let j = i + 1; j < DIMENSION_NAMES.length; j++) {
-      const a = DIMENSION_NAMES[i]!;
-      const b = DIMENSION_NAMES[j]!;
-      out.push(pairKey(a, row[a], b, row[b]));
-    }
-  }
-  return out;
-}
-
-export function allPairs(): Pair[] {
-  const out: Pair[] = [];
-  for (let i = 0; i < DIMENSION_NAMES.length; i++) {
-    for (let j = i + 1; j < DIMENSION_NAMES.length; j++) {
-      const a = DIMENSION_NAMES[i]!;
-      const b = DIMENSION_NAMES[j]!;
-      for (const va of DIMENSIONS[a]) for (const vb of DIMENSIONS[b]) out.push(pairKey(a, va, b, vb));
-    }
-  }
-  return out;
-}
-
-/**
- * Greedy pairwise completion, deterministic: each new row starts from the first uncovered pair,
- * then fills the other dimensions one by one with the value that covers most uncovered pairs
- * against the values chosen so far (ties: the smaller size, the value used least so far, then
- * table order).
- */
-function completePairs(rows: Values[]): Values[] {
-  const uncovered = new Set(allPairs());
-  const use = new Map<string, number>();
-  const count = (r: Values): void => {
-    for (const p of pairsOf(r)) uncovered.delete(p);
-    for (const d of DIMENSION_NAMES) use.set(`${d}=${r[d]}`, (use.get(`${d}=${r[d]}`) ?? 0) + 1);
-  };
-  rows.forEach(count);
-  const added: Values[] = [];
-  while (uncovered.size > 0) {
-    const first = uncovered.values().next().value as string;
-    const [[d1, v1], [d2, v2]] = first.split('|').map((s) => s.split('=')) as [[Dimension, string], [Dimension, string]];
-    const row: Partial<Record<Dimension, unknown>> = {};
-    const pick = (d: Dimension, raw: string): unknown => DIMENSIONS[d].find((v) => String(v) === raw);
-    row[d1] = pick(d1, v1);
-    row[d2] = pick(d2, v2);
-    for (const d of DIMENSION_NAMES) {
-      if (d in row) continue;
-      let best: unknown;
-      let bestScore = -1;
-      let bestUse = Infinity;
-      for (const v of DIMENSIONS[d]) {
-        let score = 0;
-        for (const [e, w] of Object.entries(row) as [Dimension, unknown][]) {
-          if (uncovered.has(orderedPair(d, v, e, w))) score++;
-        }
-        // On a tie, a smaller message (the matrix must stay fast), then the value used least.
-        const u = (use.get(`${d}=${v}`) ?? 0) + (d === 'size' ? (v as number) / 1024 : 0);
-        if (score > bestScore || (score === bestScore && u < bestUse)) {
-          best = v;
-          bestScore = score;
-          bestUse = u;
-        }
-      }
-      row[d] = best;
-    }
-    const full = row as unknown as Values;
-    count(full);
-    added.push(full);
-  }
-  return added;
-}
-
 function label(n: number): string {
   return `c${String(n).padStart(2, '0')}`;
 }
 
 export function buildCases(): Case[] {
   const seeds = SEEDS;
-  const extra = completePairs(seeds.map(({ origin: _o, why: _w, ...v }) => v));
+  const extra = completePairs(DIMENSIONS, seeds.map(({ origin: _o, why: _w, ...v }) => v), ANY) as Values[];
   return [
     ...seeds.map((s, i) => ({ id: label(i + 1), ...s })),
     ...extra.map((v, i) => ({ id: label(seeds.length + i + 1), ...v, origin: 'pairwise' as const })),
@@ -208,8 +131,5 @@ export function describeCase(c: Case): string {
 
 /** Pair coverage of a set of rows, for the docs. */
 export function pairCoverage(rows: readonly Values[]): { covered: number; total: number } {
-  const all = new Set(allPairs());
-  const seen = new Set<Pair>();
-  for (const r of rows) for (const p of pairsOf(r)) if (all.has(p)) seen.add(p);
-  return { covered: seen.size, total: all.size };
+  return pairCoverageOf(DIMENSIONS, rows, ANY);
 }

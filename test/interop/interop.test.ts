@@ -1,11 +1,12 @@
-// The interop matrix under node:test: one subtest per cell (case × peer × direction), the same
-// cells scripts/interop.ts prints. Needs `npm run build` first (it drives dist/src/cli/main.js).
+// The interop matrix under node:test: one subtest per cell (case × peer × direction, encryption
+// rows and signed rows), the same cells scripts/interop.ts prints. Needs `npm run build` first (it drives dist/bin/p7m.js).
 // Outside CI a missing peer or an unbuilt p7m skips its cells loudly; with CI=true they fail.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildCases, DIMENSION_NAMES, DIMENSIONS, pairCoverage } from './cases.js';
-import { allPeers, designCoverage, Matrix, ROOT } from './matrix.js';
+import { allPeers, designCoverage, Matrix, ROOT, signedDesignCoverage } from './matrix.js';
 import { P7mParty } from './peers/p7m.js';
+import { buildSignedCases, SIGNED_DIMENSION_NAMES, SIGNED_DIMENSIONS, signedPairCoverage, validSigned } from './signed-cases.js';
 
 test('interop design: every row is distinct and all value pairs are covered', () => {
   const cases = buildCases();
@@ -26,6 +27,24 @@ test('interop design: each peer and direction meets every value it supports', ()
   }
 });
 
+test('interop design, signed rows: distinct, valid, all valid value pairs covered', () => {
+  const cases = buildSignedCases();
+  const keys = cases.map((c) => SIGNED_DIMENSION_NAMES.map((d) => String(c[d])).join(' '));
+  assert.equal(new Set(keys).size, keys.length, 'duplicate rows');
+  for (const c of cases) assert.ok(validSigned(c), `${c.id} is not a valid combination`);
+  for (const d of SIGNED_DIMENSION_NAMES) {
+    for (const v of SIGNED_DIMENSIONS[d]) assert.ok(cases.some((c) => c[d] === v), `no row has ${d}=${v}`);
+  }
+  const cov = signedPairCoverage(cases);
+  assert.equal(cov.covered, cov.total, 'pairwise coverage');
+});
+
+test('interop design, signed rows: each peer and direction meets every value it supports', () => {
+  for (const col of signedDesignCoverage(new P7mParty(ROOT), allPeers(), buildSignedCases())) {
+    assert.deepEqual(col.missingValues, [], `${col.column} never exercises ${col.missingValues.join(', ')}`);
+  }
+});
+
 test('interop matrix', { concurrency: 3, timeout: 15 * 60_000 }, async (t) => {
   const m = await Matrix.open();
   try {
@@ -40,7 +59,7 @@ test('interop matrix', { concurrency: 3, timeout: 15 * 60_000 }, async (t) => {
       process.stderr.write(`\n!!! interop: ${msg}: its cells are ${m.ci ? 'FAILED (CI=true)' : 'SKIPPED'}\n\n`);
     }
     await Promise.all(
-      m.cells.map((cell) =>
+      m.allCells.map((cell) =>
         t.test(cell.name, async (st) => {
           const r = await m.runCell(cell);
           if (r.status === 'skip') return st.skip(r.detail);

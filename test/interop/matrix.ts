@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { buildCases, describeCase, DIMENSION_NAMES, DIMENSIONS, type Case } from './cases.js';
 import { describeWritten, inspectFile, mismatches } from './check.js';
-import { MissingTool, type Limit, type Party } from './party.js';
+import { MissingTool, type Limit, type Party, type SigningParty } from './party.js';
+import { buildSignedCases, describeSignedCase, SIGNED_DIMENSION_NAMES, SIGNED_DIMENSIONS, signerKey, validSigned, type SignedCase } from './signed-cases.js';
+import { describeSignedWritten, inspectSigned, signedMismatches } from './signed-check.js';
 import { ensurePki, type Identity, type Pki } from './pki.js';
 import { ROOT, WORK } from './root.js';
 import { Trace } from './run.js';
@@ -31,6 +33,21 @@ export interface Cell {
   readonly peer: Party;
   readonly direction: Direction;
   readonly name: string;
+}
+
+/** A cell of the "Signed messages" part: a signed row × a peer × a direction. */
+export interface SignedCell {
+  readonly c: SignedCase;
+  readonly peer: SigningParty;
+  readonly direction: Direction;
+  readonly name: string;
+  readonly signed: true;
+}
+
+export type AnyCell = Cell | SignedCell;
+
+export function isSigned(cell: AnyCell): cell is SignedCell {
+  return 'signed' in cell;
 }
 
 /** Which recorded limits an n/a cell ran into, with the matching words. */
@@ -65,7 +82,7 @@ export interface MatrixOptions {
   readonly fixed?: 'p7m' | 'openssl';
   /** Only these peers (ids). */
   readonly peers?: readonly string[];
-  /** Only cases whose id is listed. */
+  /** Only cases whose id is listed (c01… encryption rows, s01… signed rows). */
   readonly cases?: readonly string[];
   /** Under CI a missing tool is a failure, elsewhere a loud skip. */
   readonly ci?: boolean;
@@ -97,7 +114,7 @@ export function arrow(direction: Direction, peer: string, fixed: string): string
   return direction === 'to-fixed' ? `${peer}→${fixed}` : `${fixed}→${peer}`;
 }
 
-export function allPeers(): Party[] {
+export function allPeers(): SigningParty[] {
   return [new OpensslPeer(), new GpgsmPeer(), new NssPeer(), new BcPeer(WORK)];
 }
 
@@ -125,19 +142,34 @@ async function pruneWork(keepFailures: number): Promise<void> {
  * a step that now succeeds, or fails some other way, is a FAIL that says so.
  */
 function judgeLimited(who: string, limits: readonly Limit[], error: string | null, written: string): Outcome {
-  const whys = limits.map((l) => l.why).join('; ');
+  return judgeLimitedBy([{ who, limits }], error, written);
+}
+
+/** The same judgement over the limits of several sides (a signed cell: the writer's and the reader's). */
+function judgeLimitedBy(groups: readonly { who: string; limits: readonly Limit[] }[], error: string | null, written: string): Outcome {
+  const active = groups.filter((g) => g.limits.length > 0);
+  const who = active.map((g) => g.who).join(' / ');
+  const whys = active.flatMap((g) => g.limits.map((l) => l.why)).join('; ');
   if (error === null) return ['FAIL', `${who} this now (${written || 'ok'}), although its limits say: ${whys}; update its table`];
   const segments = error.split(/ \| |; /);
   const harness = /\(asked /.test(error);
-  const hits = limits
-    .filter((l) => l.expect.test(error))
-    .map((l) => ({ who, why: l.why, said: harness ? segments.filter((s) => l.expect.test(s)).join('; ') : error }));
-  if (hits.length === 0) return ['FAIL', `${who}: expected a failure matching ${limits.map((l) => l.expect).join(' or ')} (${whys}), got: ${error}`];
-  return ['n/a', `${who}: ${hits.map((h) => h.why).join('; ')}. Said: ${error}`, hits];
+  const hits = active.flatMap((g) =>
+    g.limits
+      .filter((l) => l.expect.test(error))
+      .map((l) => {
+        const own = segments.filter((s) => l.expect.test(s)).join('; ');
+        return { who: g.who, why: l.why, said: harness && own ? own : error };
+      }),
+  );
+  if (hits.length === 0) {
+    const expected = active.flatMap((g) => g.limits.map((l) => l.expect)).join(' or ');
+    return ['FAIL', `${who}: expected a failure matching ${expected} (${whys}), got: ${error}`];
+  }
+  return ['n/a', `${hits.map((h) => `${h.who}: ${h.why}`).join('; ')}. Said: ${error}`, hits];
 }
 
 /** A file name for a cell, unique per case, peer and direction. */
-function slug(cell: Cell): string {
+function slug(cell: AnyCell): string {
   return `${cell.c.id}-${cell.peer.id}-${cell.direction}`;
 }
 
@@ -158,16 +190,20 @@ export function recipientsFor(pki: Pki, c: Case): Identity[] {
 
 export class Matrix {
   readonly cells: Cell[] = [];
+  readonly signedCells: SignedCell[] = [];
   readonly states = new Map<string, PartyState>();
   private readonly sems = new Map<string, Semaphore>();
   private readonly runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
   private plain = new Map<number, { path: string; sha256: string }>();
+  /** Plaintexts of the signed rows: by size, and whether it is a MIME entity (S/MIME rows). */
+  private signedPlain = new Map<string, { path: string; sha256: string }>();
   private closed = false;
 
   private constructor(
-    readonly fixed: Party,
-    readonly peers: readonly Party[],
+    readonly fixed: SigningParty,
+    readonly peers: readonly SigningParty[],
     readonly cases: readonly Case[],
+    readonly signedCases: readonly SignedCase[],
     readonly ci: boolean,
     private readonly pki: Pki,
     private readonly runDir: string,
@@ -179,6 +215,14 @@ export class Matrix {
         }
       }
     }
+    for (const c of signedCases) {
+      for (const peer of peers) {
+        for (const direction of ['to-fixed', 'from-fixed'] as const) {
+          const name = `${c.id} ${describeSignedCase(c)} | ${arrow(direction, peer.id, fixed.id)}`;
+          this.signedCells.push({ c, peer, direction, name, signed: true });
+        }
+      }
+    }
     for (const p of [fixed, ...peers]) this.sems.set(p.id, new Semaphore(p.parallel));
   }
 
@@ -186,12 +230,13 @@ export class Matrix {
     const fixed = opts.fixed === 'openssl' ? new OpensslPeer() : new P7mParty(ROOT);
     const peers = allPeers().filter((p) => !opts.peers || opts.peers.includes(p.id));
     const cases = buildCases().filter((c) => !opts.cases || opts.cases.includes(c.id));
+    const signedCases = buildSignedCases().filter((c) => !opts.cases || opts.cases.includes(c.id));
     // PKI first: openssl makes it, and it is cached across runs.
     const pki = await ensurePki(WORK);
     await pruneWork(5);
     // Short path: gpg-agent's socket lives in GNUPGHOME when /run/user/<uid> does not exist.
     const runDir = await mkdtemp(join(tmpdir(), 'p7m-interop-'));
-    const m = new Matrix(fixed, peers, cases, opts.ci ?? process.env.CI === 'true', pki, runDir);
+    const m = new Matrix(fixed, peers, cases, signedCases, opts.ci ?? process.env.CI === 'true', pki, runDir);
     try {
       for (const p of [fixed, ...peers]) {
         let version: string | undefined;
@@ -210,6 +255,14 @@ export class Matrix {
         await writeFile(path, bytes);
         m.plain.set(size, { path, sha256: createHash('sha256').update(bytes).digest('hex') });
       }
+      for (const c of signedCases) {
+        const key = signedPlainKey(c);
+        if (m.signedPlain.has(key)) continue;
+        const path = join(runDir, `signed-plain-${key}.bin`);
+        const bytes = signedContent(c);
+        await writeFile(path, bytes);
+        m.signedPlain.set(key, { path, sha256: createHash('sha256').update(bytes).digest('hex') });
+      }
     } catch (e) {
       await m.close();
       throw e;
@@ -218,12 +271,21 @@ export class Matrix {
   }
 
   /** The cell's expected outcome from the limit tables alone (no tool is run). */
-  expected(cell: Cell): 'PASS' | 'n/a' {
+  expected(cell: AnyCell): 'PASS' | 'n/a' {
+    if (isSigned(cell)) {
+      const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
+      return writer.signWriteLimits(cell.c).length || reader.signReadLimits(cell.c, writer.id).length ? 'n/a' : 'PASS';
+    }
     const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
     return writer.writeLimits(cell.c).length || reader.readLimits(cell.c).length ? 'n/a' : 'PASS';
   }
 
-  async runCell(cell: Cell): Promise<CellResult> {
+  /** Every cell, encryption rows first. */
+  get allCells(): AnyCell[] {
+    return [...this.cells, ...this.signedCells];
+  }
+
+  async runCell(cell: AnyCell): Promise<CellResult> {
     const started = Date.now();
     const trace = new Trace();
     const done = (status: Status, detail: string, kept?: string, hits?: LimitHit[]): CellResult => ({
@@ -242,12 +304,20 @@ export class Matrix {
       }
       if (s.broken) return done('FAIL', `${p.title} could not be set up: ${s.broken}`);
     }
-    const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
     const scratch = join(this.runDir, 'cells', slug(cell));
     await mkdir(scratch, { recursive: true });
-    const result = await this.execute(cell, writer, reader, scratch, trace).catch(
-      (e: Error): Outcome => ['FAIL', `harness error: ${e.stack ?? e.message}`],
-    );
+    const harnessError = (e: Error): Outcome => ['FAIL', `harness error: ${e.stack ?? e.message}`];
+    let result: Outcome;
+    let plain: { path: string; sha256: string };
+    if (isSigned(cell)) {
+      const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
+      plain = this.signedPlain.get(signedPlainKey(cell.c))!;
+      result = await this.executeSigned(cell, writer, reader, scratch, trace).catch(harnessError);
+    } else {
+      const [writer, reader] = cell.direction === 'to-fixed' ? [cell.peer, this.fixed] : [this.fixed, cell.peer];
+      plain = this.plain.get(cell.c.size)!;
+      result = await this.execute(cell, writer, reader, scratch, trace).catch(harnessError);
+    }
     let kept: string | undefined;
     if (result[0] === 'FAIL') {
       kept = join(WORK, 'failures', this.runId, slug(cell));
@@ -255,7 +325,7 @@ export class Matrix {
       await cp(scratch, kept, { recursive: true });
       await writeFile(
         join(kept, 'README.txt'),
-        `${cell.name}\n\ncase: ${JSON.stringify(cell.c)}\nplaintext: ${this.plain.get(cell.c.size)!.sha256} (sha256, ${cell.c.size} bytes)\n\n${result[1]}\n\n${trace.toString()}\n`,
+        `${cell.name}\n\ncase: ${JSON.stringify(cell.c)}\nplaintext: ${plain.sha256} (sha256, ${cell.c.size} bytes)\n\n${result[1]}\n\n${trace.toString()}\n`,
       );
     }
     await rm(scratch, { recursive: true, force: true });
@@ -307,6 +377,76 @@ export class Matrix {
     return ['PASS', remark ? `${written} (${remark})` : written];
   }
 
+  /**
+   * A signed cell: the writer signs (and envelopes), our reader checks what it wrote, the reader
+   * verifies (and decrypts) and must give back the content byte for byte (an opaque signature; a
+   * detached one is given the content). Where a side has limits, the whole chain runs as far as it
+   * gets and its failures, joined, must match one of them: a peer that cannot add the
+   * contentIdentifier writes its message all the same, and it is p7m's refusal of that message that
+   * the limit names.
+   */
+  private async executeSigned(cell: SignedCell, writer: SigningParty, reader: SigningParty, scratch: string, trace: Trace): Promise<Outcome> {
+    const { c } = cell;
+    const plain = this.signedPlain.get(signedPlainKey(c))!;
+    const signer = this.pki.signers[signerKey(c.sig)];
+    const recipient = this.pki.targets[2048];
+    const caCert = this.pki.caCert;
+    const ext = c.form === 'der' ? 'p7m' : c.form === 'pem' ? 'pem' : 'eml';
+    const msg = join(scratch, `message.${ext}`);
+    const out = join(scratch, 'content.bin');
+
+    let writeError: string | null = null;
+    let mismatch: string | null = null;
+    let written = '';
+    try {
+      await this.sems.get(writer.id)!.use(() => writer.sign({ c, plain: plain.path, signer, caCert, recipient, out: msg, scratch, trace }));
+    } catch (e) {
+      writeError = (e as Error).message;
+    }
+    if (writeError === null) {
+      try {
+        const w = await inspectSigned(msg, recipient, scratch, trace);
+        written = describeSignedWritten(w);
+        const bad = signedMismatches(w, c);
+        if (bad.length) mismatch = `${writer.id} ${bad.join('; ')}`;
+      } catch (e) {
+        mismatch = `${writer.id} ${(e as Error).message}`;
+      }
+    }
+
+    let readError: string | null = null;
+    let remark = '';
+    if (writeError === null) {
+      try {
+        remark = (await this.sems.get(reader.id)!.use(() =>
+          reader.verify({ c, input: msg, plain: plain.path, caCert, recipient, out, scratch, trace }),
+        )) ?? '';
+        // A detached signature's reader was handed the content: nothing of its own to compare.
+        if (c.placement === 'opaque') {
+          if (!existsSync(out)) readError = `${reader.id} exited 0 but wrote no content`;
+          else if ((await sha256File(out)) !== plain.sha256) readError = `${reader.id} gave back different content`;
+        }
+      } catch (e) {
+        readError = (e as Error).message;
+      }
+    }
+
+    const groups = [
+      { who: `${writer.id} writes`, limits: writer.signWriteLimits(c) },
+      { who: `${reader.id} reads`, limits: reader.signReadLimits(c, writer.id) },
+    ];
+    if (groups.some((g) => g.limits.length)) {
+      // After a writer's gap the reader's outcome is told either way: it refused, or it read the message anyway.
+      const then = readError !== null ? `then ${reader.id}: ${readError}` : mismatch !== null ? `then ${reader.id} read it anyway` : null;
+      const parts = [writeError ?? mismatch, then].filter((x) => x !== null);
+      return judgeLimitedBy(groups, parts.length ? parts.join(' | ') : null, written);
+    }
+    if (writeError !== null) return ['FAIL', `${writer.id} sign: ${writeError}`];
+    if (mismatch !== null) return ['FAIL', `${mismatch}${readError !== null ? ` (and ${reader.id}: ${readError})` : ''}`];
+    if (readError !== null) return ['FAIL', `${reader.id} verify of ${writer.id}'s ${written}: ${readError}`];
+    return ['PASS', remark ? `${written} (${remark})` : written];
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -315,10 +455,10 @@ export class Matrix {
   }
 
   /** Runs every cell, `concurrency` at a time (per-party limits apply inside). */
-  async runAll(concurrency: number, onResult?: (cell: Cell, r: CellResult) => void): Promise<Map<Cell, CellResult>> {
-    const results = new Map<Cell, CellResult>();
+  async runAll(concurrency: number, onResult?: (cell: AnyCell, r: CellResult) => void): Promise<Map<AnyCell, CellResult>> {
+    const results = new Map<AnyCell, CellResult>();
     // Big messages first, so the slowest cells do not end up alone at the tail.
-    const queue = [...this.cells].sort((a, b) => b.c.size - a.c.size);
+    const queue = [...this.allCells].sort((a, b) => b.c.size - a.c.size);
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
         for (let cell = queue.shift(); cell; cell = queue.shift()) {
@@ -332,6 +472,21 @@ export class Matrix {
   }
 }
 
+/** The signed rows' plaintext: random bytes, or for S/MIME rows a canonical MIME entity. */
+function signedPlainKey(c: SignedCase): string {
+  return `${c.size}-${c.form === 'smime' ? 'mime' : 'bin'}`;
+}
+
+/**
+ * S/MIME rows sign a MIME entity with CRLF line ends (RFC 8551 §3.1.1), since a clear-signed
+ * multipart/signed message carries the signed bytes as a MIME body part; the size is its body's.
+ */
+function signedContent(c: SignedCase): Uint8Array {
+  const bytes = randomBytes(c.size);
+  if (c.form !== 'smime') return bytes;
+  const body = (bytes.toString('base64').match(/.{1,76}/g) ?? []).map((l) => `${l}\r\n`).join('');
+  return Buffer.from(`Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}`, 'latin1');
+}
 
 /** Every combination of the eight dimensions (13,824): only used to reason about limits. */
 function* fullProduct(): Generator<Case> {
@@ -391,6 +546,64 @@ export function designCoverage(fixed: Party, peers: readonly Party[], cases: rea
         for (const p of pairs(c)) coveredPairs.add(p);
       }
       const all = DIMENSION_NAMES.flatMap((d) => DIMENSIONS[d].map((v) => `${d}=${v}`));
+      out.push({
+        column: arrow(direction, peer.id, fixed.id),
+        missingValues: [...possibleValues].filter((v) => !coveredValues.has(v)),
+        impossibleValues: all.filter((v) => !possibleValues.has(v)),
+        pairsCovered: [...coveredPairs].filter((p) => possiblePairs.has(p)).length,
+        pairsPossible: possiblePairs.size,
+      });
+    }
+  }
+  return out;
+}
+
+/** Every valid combination of the signed rows' seven dimensions (720). */
+function* signedProduct(): Generator<SignedCase> {
+  for (const op of SIGNED_DIMENSIONS.op)
+    for (const sig of SIGNED_DIMENSIONS.sig)
+      for (const digest of SIGNED_DIMENSIONS.digest)
+        for (const placement of SIGNED_DIMENSIONS.placement)
+          for (const form of SIGNED_DIMENSIONS.form)
+            for (const receive of SIGNED_DIMENSIONS.receive)
+              for (const size of SIGNED_DIMENSIONS.size) {
+                const c: SignedCase = { id: '*', op, sig, digest, placement, form, receive, size, origin: 'pairwise' };
+                if (validSigned(c)) yield c;
+              }
+}
+
+/** designCoverage() for the signed rows. */
+export function signedDesignCoverage(fixed: SigningParty, peers: readonly SigningParty[], cases: readonly SignedCase[]): ColumnCoverage[] {
+  const out: ColumnCoverage[] = [];
+  const pairs = (c: SignedCase): string[] => {
+    const r: string[] = [];
+    for (let i = 0; i < SIGNED_DIMENSION_NAMES.length; i++)
+      for (let j = i + 1; j < SIGNED_DIMENSION_NAMES.length; j++) {
+        const a = SIGNED_DIMENSION_NAMES[i]!;
+        const b = SIGNED_DIMENSION_NAMES[j]!;
+        r.push(`${a}=${c[a]}|${b}=${c[b]}`);
+      }
+    return r;
+  };
+  for (const peer of peers) {
+    for (const direction of ['to-fixed', 'from-fixed'] as const) {
+      const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
+      const passes = (c: SignedCase): boolean => w.signWriteLimits(c).length === 0 && r.signReadLimits(c, w.id).length === 0;
+      const possibleValues = new Set<string>();
+      const possiblePairs = new Set<string>();
+      for (const c of signedProduct()) {
+        if (!passes(c)) continue;
+        for (const d of SIGNED_DIMENSION_NAMES) possibleValues.add(`${d}=${c[d]}`);
+        for (const p of pairs(c)) possiblePairs.add(p);
+      }
+      const coveredValues = new Set<string>();
+      const coveredPairs = new Set<string>();
+      for (const c of cases) {
+        if (!passes(c)) continue;
+        for (const d of SIGNED_DIMENSION_NAMES) coveredValues.add(`${d}=${c[d]}`);
+        for (const p of pairs(c)) coveredPairs.add(p);
+      }
+      const all = SIGNED_DIMENSION_NAMES.flatMap((d) => SIGNED_DIMENSIONS[d].map((v) => `${d}=${v}`));
       out.push({
         column: arrow(direction, peer.id, fixed.id),
         missingValues: [...possibleValues].filter((v) => !coveredValues.has(v)),

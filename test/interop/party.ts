@@ -1,6 +1,7 @@
 // The one interface every side of the interop matrix implements: p7m itself and each peer.
 import type { Case } from './cases.js';
 import type { Identity, Pki } from './pki.js';
+import type { SignedCase } from './signed-cases.js';
 import type { Trace } from './run.js';
 
 export interface EncryptJob {
@@ -57,6 +58,53 @@ export interface Party {
   encrypt(job: EncryptJob): Promise<void>;
   /** Resolves with an optional remark for the cell (e.g. a quirk the driver had to absorb). */
   decrypt(job: DecryptJob): Promise<string | void>;
+}
+
+/**
+ * A signed row's writing step: SignedData alone (`c.op === 'sign'`), or signed and then enveloped for
+ * `recipient` ('sign-encrypt'), in `c.form`, with `c.sig` / `c.digest`, opaque or detached.
+ */
+export interface SignJob {
+  readonly c: SignedCase;
+  readonly plain: string;
+  readonly signer: Identity;
+  /** The CA certificate (PEM), for tools that must be given the chain. */
+  readonly caCert: string;
+  /** 'sign-encrypt' only: who the envelope is for. */
+  readonly recipient: Identity;
+  readonly out: string;
+  readonly scratch: string;
+  readonly trace: Trace;
+}
+
+/**
+ * A signed row's reading step: verify the signature and its chain to `caCert` (after decrypting with
+ * `recipient`'s key for 'sign-encrypt') and write the signed content to `out`. For a detached
+ * signature the content is `plain`.
+ */
+export interface VerifyJob {
+  readonly c: SignedCase;
+  readonly input: string;
+  readonly plain: string;
+  readonly caCert: string;
+  readonly recipient: Identity;
+  readonly out: string;
+  readonly scratch: string;
+  readonly trace: Trace;
+}
+
+/**
+ * A party that also signs and verifies: the "Signed messages" rows (signed-cases.ts). Its limits
+ * follow the same rule as Party's: each n/a cell is run and must fail as the limit says.
+ */
+export interface SigningParty extends Party {
+  /** What this party cannot write for the signed case. */
+  signWriteLimits(c: SignedCase): Limit[];
+  /** What this party cannot read for the signed case, written by `writer` (a party id). */
+  signReadLimits(c: SignedCase, writer: string): Limit[];
+  sign(job: SignJob): Promise<void>;
+  /** Resolves with an optional remark for the cell (e.g. "replay refused"). */
+  verify(job: VerifyJob): Promise<string | void>;
 }
 
 export class MissingTool extends Error {}

@@ -2,6 +2,9 @@
 //
 // A CA, three targets (RSA-2048/3072/4096: the identity a cell decrypts with) and four bystanders
 // that fill the other two slots of a three-recipient message; no decrypting side holds their keys.
+// Three signers for the signed rows (RSA-2048, EC P-256, EC P-384): keyUsage digitalSignature (and
+// nonRepudiation) only, as a signing certificate has, so a tool that wrongly wants keyEncipherment
+// from a signer shows it; EKU emailProtection, which openssl's and NSS's S/MIME checks need.
 //
 // Why four bystanders with hand-set serials and SKIs: RecipientInfos is a SET OF, and DER writers
 // (openssl, Bouncy Castle) sort a SET OF by its encodings (X.690 §11.6), which puts the length
@@ -20,7 +23,7 @@ import { certIds, type CertIds, unframe } from './ber.js';
 import { runOk, Trace } from './run.js';
 import type { Bits } from './cases.js';
 
-const PKI_VERSION = 2;
+const PKI_VERSION = 3;
 export const P12_PASSWORD = 'interop';
 
 export interface Identity {
@@ -38,6 +41,9 @@ export interface Identity {
   readonly ids: CertIds;
 }
 
+/** The signing identities, by key: see signed-cases.ts signerKey(). */
+export type SignerKey = 'rsa' | 'p256' | 'p384';
+
 export interface Pki {
   readonly dir: string;
   readonly caCert: string;
@@ -47,7 +53,9 @@ export interface Pki {
   readonly low: readonly [Identity, Identity];
   /** Sort after every target's RecipientInfo. */
   readonly high: readonly [Identity, Identity];
+  /** The encryption identities (targets and bystanders); the signers are apart. */
   readonly all: readonly Identity[];
+  readonly signers: Readonly<Record<SignerKey, Identity>>;
 }
 
 interface Spec {
@@ -57,6 +65,33 @@ interface Spec {
   readonly serial: string;
   /** Set by hand (RFC 5280 §4.2.1.2 allows any method), so that SET OF order is known. */
   readonly ski: string;
+}
+
+interface SignerSpec {
+  readonly name: string;
+  readonly key: SignerKey;
+  /** genpkey arguments. */
+  readonly alg: readonly string[];
+  readonly bits: number;
+  readonly serial: string;
+}
+
+const SIGNER_SPECS: readonly SignerSpec[] = [
+  { name: 'sign-rsa', key: 'rsa', alg: ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048'], bits: 2048, serial: '0x51' },
+  { name: 'sign-p256', key: 'p256', alg: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256'], bits: 256, serial: '0x52' },
+  { name: 'sign-p384', key: 'p384', alg: ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384'], bits: 384, serial: '0x53' },
+];
+
+function signerExt(name: string): string {
+  return [
+    'basicConstraints=critical,CA:false',
+    'keyUsage=critical,digitalSignature,nonRepudiation',
+    'extendedKeyUsage=emailProtection',
+    `subjectAltName=email:${name}@interop.test`,
+    'subjectKeyIdentifier=hash',
+    'authorityKeyIdentifier=keyid',
+    '',
+  ].join('\n');
 }
 
 const ski = (first: string, last: string): string => `${first}${'5a'.repeat(18)}${last}`;
@@ -96,6 +131,7 @@ async function generate(dir: string): Promise<void> {
       for (let s = queue.shift(); s; s = queue.shift()) await keygen(s.bits, `${s.name}.key`);
     }),
   );
+  for (const s of SIGNER_SPECS) await o(['genpkey', ...s.alg, '-out', `${s.name}.key`]);
   await o([
     'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/O=p7m interop/CN=p7m interop CA', '-days', '3650',
     '-set_serial', '1', '-addext', 'basicConstraints=critical,CA:true',
@@ -115,6 +151,19 @@ async function generate(dir: string): Promise<void> {
       '-passout', `pass:${P12_PASSWORD}`, '-out', `${s.name}.p12`,
     ]);
   }
+  for (const s of SIGNER_SPECS) {
+    await writeFile(join(dir, `${s.name}.ext`), signerExt(s.name));
+    await o(['req', '-new', '-key', `${s.name}.key`, '-subj', `/O=p7m interop/CN=${s.name}`, '-out', `${s.name}.csr`]);
+    await o([
+      'x509', '-req', '-in', `${s.name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', s.serial,
+      '-days', '3650', '-extfile', `${s.name}.ext`, '-out', `${s.name}.pem`,
+    ]);
+    await o([
+      'pkcs12', '-export', '-in', `${s.name}.pem`, '-inkey', `${s.name}.key`, '-certfile', 'ca.pem', '-name', s.name,
+      '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1',
+      '-passout', `pass:${P12_PASSWORD}`, '-out', `${s.name}.p12`,
+    ]);
+  }
   await writeFile(join(dir, 'DONE'), `p7m interop PKI v${PKI_VERSION}\n`);
 }
 
@@ -123,22 +172,26 @@ async function fingerprint(pemPath: string): Promise<{ fp: string; der: Uint8Arr
   return { fp: createHash('sha1').update(der).digest('hex').toUpperCase(), der };
 }
 
+async function identity(dir: string, name: string, bits: number): Promise<Identity> {
+  const cert = join(dir, `${name}.pem`);
+  const { fp, der } = await fingerprint(cert);
+  return {
+    name,
+    bits,
+    email: `${name}@interop.test`,
+    cert,
+    key: join(dir, `${name}.key`),
+    p12: join(dir, `${name}.p12`),
+    fingerprint: fp,
+    ids: certIds(der),
+  };
+}
+
 async function load(dir: string): Promise<Pki> {
   const ids: Identity[] = [];
-  for (const s of SPECS) {
-    const cert = join(dir, `${s.name}.pem`);
-    const { fp, der } = await fingerprint(cert);
-    ids.push({
-      name: s.name,
-      bits: s.bits,
-      email: `${s.name}@interop.test`,
-      cert,
-      key: join(dir, `${s.name}.key`),
-      p12: join(dir, `${s.name}.p12`),
-      fingerprint: fp,
-      ids: certIds(der),
-    });
-  }
+  for (const s of SPECS) ids.push(await identity(dir, s.name, s.bits));
+  const signers = {} as Record<SignerKey, Identity>;
+  for (const s of SIGNER_SPECS) signers[s.key] = await identity(dir, s.name, s.bits);
   const by = (n: string): Identity => ids.find((i) => i.name === n)!;
   return {
     dir,
@@ -148,6 +201,7 @@ async function load(dir: string): Promise<Pki> {
     low: [by('low-a'), by('low-b')],
     high: [by('high-a'), by('high-b')],
     all: ids,
+    signers,
   };
 }
 

@@ -1,8 +1,9 @@
 // Renders the matrix: a plain-text table for the terminal, and docs/interop.md.
 import { describeCase, pairCoverage, sizeLabel, type Case } from './cases.js';
-import { arrow, designCoverage, ROOT, type Cell, type CellResult, type Matrix } from './matrix.js';
+import { arrow, designCoverage, ROOT, signedDesignCoverage, type AnyCell, type Cell, type CellResult, type Matrix } from './matrix.js';
+import { describeSignedCase, signedPairCoverage, signedSizeLabel, type SignedCase } from './signed-cases.js';
 
-export type Results = ReadonlyMap<Cell, CellResult>;
+export type Results = ReadonlyMap<AnyCell, CellResult>;
 
 export interface Tally {
   readonly pass: number;
@@ -46,9 +47,9 @@ function columns(m: Matrix): Column[] {
   );
 }
 
-function lookup(m: Matrix, results: Results): (c: Case, col: Column) => CellResult | undefined {
+function lookup(m: Matrix, results: Results): (c: Case | SignedCase, col: Column) => CellResult | undefined {
   const index = new Map<string, CellResult>();
-  for (const cell of m.cells) {
+  for (const cell of m.allCells) {
     const r = results.get(cell);
     if (r) index.set(`${cell.c.id}|${cell.peer.id}|${cell.direction}`, r);
   }
@@ -68,9 +69,20 @@ export function renderText(m: Matrix, results: Results): string {
   return out.join('\n');
 }
 
+/** The "Signed messages" rows for the terminal. */
+export function renderSignedText(m: Matrix, results: Results): string {
+  const cols = columns(m);
+  const get = lookup(m, results);
+  const rows: string[][] = [['case', 'op sig digest placement form receive size', ...cols.map((c) => c.title)]];
+  for (const c of m.signedCases) rows.push([c.id, describeSignedCase(c), ...cols.map((col) => get(c, col)?.status ?? '-')]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
 export function failureText(m: Matrix, results: Results): string {
   const out: string[] = [];
-  for (const cell of m.cells) {
+  for (const cell of m.allCells) {
     const r = results.get(cell);
     if (r?.status !== 'FAIL') continue;
     out.push(`FAIL ${cell.name}\n  ${r.detail.replace(/\n/g, '\n  ')}`);
@@ -83,9 +95,9 @@ export function failureText(m: Matrix, results: Results): string {
 const md = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** n/a reasons, grouped by who cannot do what, with one sample of the words that showed it. */
-function limitations(m: Matrix, results: Results): string[] {
+function limitations(cells: readonly AnyCell[], results: Results): string[] {
   const groups = new Map<string, { who: string; why: string; said: string; cells: number }>();
-  for (const cell of m.cells) {
+  for (const cell of cells) {
     for (const h of results.get(cell)?.hits ?? []) {
       const key = `${h.who}|${h.why}`;
       const g = groups.get(key) ?? { who: h.who, why: h.why, said: h.said, cells: 0 };
@@ -104,9 +116,9 @@ function limitations(m: Matrix, results: Results): string[] {
 /** For the terminal: why the n/a cells are n/a, one line per limit. */
 export function limitText(m: Matrix, results: Results): string {
   const counts = new Map<string, number>();
-  for (const cell of m.cells) {
+  for (const cell of m.allCells) {
     for (const h of results.get(cell)?.hits ?? []) {
-      const key = `${h.who}: ${h.why}`;
+      const key = `${'signed' in cell ? '[signed] ' : ''}${h.who}: ${h.why}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
   }
@@ -124,9 +136,12 @@ export function renderMarkdown(m: Matrix, results: Results): string {
   out.push('');
   out.push(
     `p7m against four other CMS implementations, both directions: a column \`peer→p7m\` means the peer ` +
-      `encrypted and p7m decrypted; \`p7m→peer\` the other way. Every cell checks the bytes the writer produced ` +
-      `(form, definite/indefinite length, cipher, key transport, rid and recipient order, read by an independent ` +
-      `BER reader in test/interop/ber.ts) and that the reader gives back the plaintext byte for byte.`,
+      `wrote the message (encrypted, or signed) and p7m read it (decrypted, or verified); \`p7m→peer\` the other way. ` +
+      `Every cell checks the bytes the writer produced (form, definite/indefinite length, cipher, key transport, rid ` +
+      `and recipient order; for signed messages the signature algorithm, digest, opaque or detached, signed ` +
+      `attributes and the envelope's content type, read by an independent BER reader in test/interop/ber.ts) and ` +
+      `that the reader gives back the content byte for byte. Two parts: encryption (EnvelopedData) and ` +
+      `[signed messages](#signed-messages) (SignedData, and signed-then-enveloped).`,
   );
   out.push('');
   out.push('## Sides and versions');
@@ -141,9 +156,9 @@ export function renderMarkdown(m: Matrix, results: Results): string {
   out.push('');
   out.push('## Result');
   out.push('');
-  out.push(`**${closingLine(t)}** — ${t.pass} PASS, ${t.na} n/a (limit re-checked: the tool still fails as recorded), ${t.fail} FAIL, ${t.skip} skipped, of ${m.cells.length} cells.`);
+  out.push(`**${closingLine(t)}** — ${t.pass} PASS, ${t.na} n/a (limit re-checked: the tool still fails as recorded), ${t.fail} FAIL, ${t.skip} skipped, of ${m.allCells.length} cells (${m.cells.length} encryption, ${m.signedCells.length} signed).`);
   out.push('');
-  out.push('## Matrix');
+  out.push('## Matrix: encryption');
   out.push('');
   out.push(`| case | cipher | key transport | rid | RSA | decrypting recipient | form | length | size | ${cols.map((c) => c.title).join(' | ')} |`);
   out.push(`|---|---|---|---|---|---|---|---|---|${cols.map(() => '---').join('|')}|`);
@@ -165,7 +180,9 @@ export function renderMarkdown(m: Matrix, results: Results): string {
       'the cell turns FAIL and asks for the table in test/interop/peers/ to be updated.',
   );
   out.push('');
-  out.push(...limitations(m, results));
+  out.push(...limitations(m.cells, results));
+  out.push('');
+  out.push(...signedSection(m, results));
   const notes = [m.fixed, ...m.peers].flatMap((p) => (p.notes ?? []).map((n) => `- ${p.title}: ${n}`));
   if (notes.length) {
     out.push('');
@@ -173,7 +190,7 @@ export function renderMarkdown(m: Matrix, results: Results): string {
     out.push('');
     out.push(...notes);
   }
-  const fails = m.cells.filter((cell) => results.get(cell)?.status === 'FAIL');
+  const fails = m.allCells.filter((cell) => results.get(cell)?.status === 'FAIL');
   if (fails.length) {
     out.push('');
     out.push('## Failures');
@@ -223,16 +240,102 @@ function escapeRe(s: string): string {
 }
 
 const HOW: Record<string, string> = {
-  p7m: 'the built CLI, `node dist/src/cli/main.js`; a file argument for definite length, a pipe for streamed input',
-  openssl: '`openssl cms -encrypt/-decrypt`, `-stream` for indefinite length, `-keyid` for SKI, `-keyopt rsa_padding_mode:oaep`',
-  gpgsm: '`gpgsm --encrypt/--decrypt` in a throw-away GNUPGHOME per identity, keys from a PBE-SHA1-3DES .p12',
-  nss: '`cmsutil -E/-D` with one throw-away NSS database per identity, keys via `pk12util`',
-  bc: 'test/interop/BcDriver.java in one long-lived JVM: CMSEnvelopedDataGenerator (definite), CMSEnvelopedDataStreamGenerator (indefinite), CMSEnvelopedDataParser',
+  p7m: 'the built CLI, `node dist/bin/p7m.js` (the `p7m` bin); a file argument for definite length, a pipe for streamed input; `p7m sign` / `verify`, `encrypt --sign-cert/--sign-key` / `decrypt --verify` with a replay cache per cell (or `--no-replay-check`)',
+  openssl: '`openssl cms -encrypt/-decrypt`, `-stream` for indefinite length, `-keyid` for SKI, `-keyopt rsa_padding_mode:oaep`; `cms -sign [-nodetach] -md … [-keyopt rsa_padding_mode:pss]`, `cms -verify -CAfile`, `cms -sign | cms -encrypt` and `cms -decrypt | cms -verify`',
+  gpgsm: '`gpgsm --encrypt/--decrypt` in a throw-away GNUPGHOME per identity, keys from a PBE-SHA1-3DES .p12; `--sign`/`--detach-sign --digest-algo …`, `--verify` judged by the GOODSIG/TRUST_FULLY status lines, `--sign` then `--encrypt`',
+  nss: '`cmsutil -E/-D` with one throw-away NSS database per identity, keys via `pk12util`; `cmsutil -S -N signer -G -H … [-T]`, `-D` (verifies for certUsageEmailSigner), `-S` then `-E`',
+  bc: 'test/interop/BcDriver.java in one long-lived JVM: CMSEnvelopedDataGenerator (definite), CMSEnvelopedDataStreamGenerator (indefinite), CMSEnvelopedDataParser; CMSSignedDataGenerator with a contentIdentifier attribute where asked, CMSSignedData + JcaSimpleSignerInfoVerifierBuilder',
 };
+
+/** Counts of one column over some rows. */
+function counts(rows: readonly (Case | SignedCase)[], col: Column, get: ReturnType<typeof lookup>): { pass: number; na: number; fail: number } {
+  let pass = 0, na = 0, fail = 0;
+  for (const c of rows) {
+    const s = get(c, col)?.status;
+    if (s === 'PASS') pass++; else if (s === 'n/a') na++; else if (s === 'FAIL') fail++;
+  }
+  return { pass, na, fail };
+}
+
+function signedSection(m: Matrix, results: Results): string[] {
+  const cols = columns(m);
+  const get = lookup(m, results);
+  const out: string[] = [];
+  out.push('## Signed messages');
+  out.push('');
+  out.push(
+    'SignedData alone (`p7m sign` / `p7m verify`) and signed-then-enveloped messages (`p7m encrypt --sign-cert/--sign-key` / ' +
+      '`p7m decrypt --verify`), every row run by every peer in both directions. The signer is RSA-2048 (PKCS#1 v1.5 or PSS) ' +
+      'or EC P-256 / P-384, with keyUsage digitalSignature and EKU emailProtection, under the same CA; enveloped rows are ' +
+      'for the RSA-2048 target. Readers verify the signature and the chain to the CA and must give back the content byte ' +
+      'for byte (a detached signature\'s reader is handed the content). *receive* is how p7m reads when it is the reader: ' +
+      '`replay` is its default, a replay cache of the cell\'s own that needs signingTime and a contentIdentifier, and the ' +
+      'same file delivered a second time must be refused as already seen; `signature` is `--no-replay-check`. ' +
+      'When p7m writes, `replay` rows check that the message carries both attributes.',
+  );
+  out.push('');
+  out.push(`| case | op | signature | digest | content | form | receive | size | ${cols.map((c) => c.title).join(' | ')} |`);
+  out.push(`|---|---|---|---|---|---|---|---|${cols.map(() => '---').join('|')}|`);
+  for (const c of m.signedCases) {
+    const cells = cols.map((col) => {
+      const s = get(c, col)?.status ?? '-';
+      return s === 'FAIL' ? '**FAIL**' : s;
+    });
+    out.push(`| ${c.id} | ${c.op} | ${c.sig} | ${c.digest} | ${c.placement} | ${c.form} | ${c.receive} | ${signedSizeLabel(c.size)} | ${cells.join(' | ')} |`);
+  }
+  out.push('');
+  out.push('### What the peers wrote and p7m read there');
+  out.push('');
+  out.push('One PASS cell per peer-written shape (the harness\'s reading of the bytes):');
+  out.push('');
+  const seen = new Set<string>();
+  for (const cell of m.signedCells) {
+    const r = results.get(cell);
+    if (cell.direction !== 'to-fixed' || r?.status !== 'PASS') continue;
+    const shape = `${cell.peer.id}: ${r.detail}`.replace(/\(second delivery.*\)$/, '').trim();
+    const key = `${cell.peer.id}|${cell.c.op}|${cell.c.form}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(`- ${cell.c.id} ${md(shape)}${/second delivery/.test(r.detail) ? ' — second delivery refused' : ''}`);
+  }
+  out.push('');
+  out.push('### Limits found (signed cells)');
+  out.push('');
+  out.push(
+    'As above, each n/a cell is run. Here the chain runs as far as it gets even past a writer\'s gap, and the failures ' +
+      'are joined: a peer that cannot add the contentIdentifier still writes its message, and the limit names p7m\'s ' +
+      'refusal of it (`ERR_MISSING_TIMESTAMP_OR_ID`), so that the cell shows what p7m really does with such a message.',
+  );
+  out.push('');
+  out.push(...limitations(m.signedCells, results));
+  out.push('');
+  out.push('### Why these signed rows');
+  out.push('');
+  out.push(
+    'Seven dimensions: op (sign, sign-encrypt), signature (RSA PKCS#1 v1.5, RSA-PSS, ECDSA P-256, ECDSA P-384), digest ' +
+      '(SHA-256/384/512), content (opaque, detached), form (DER, PEM, S/MIME), receive (replay, signature) and size ' +
+      '(0 B, 1 B, 100 KB); 720 valid combinations (a detached signature is never enveloped). Hand-picked seed rows put ' +
+      'each restricted peer\'s shapes in (NSS and gpgsm: binary, PKCS#1 v1.5 or ECDSA; gpgsm armor; S/MIME for openssl; ' +
+      'the replay-protected rows); a deterministic greedy pass (test/interop/pairwise.ts) adds rows until every valid ' +
+      'pair of values is covered.',
+  );
+  out.push('');
+  for (const c of m.signedCases.filter((c) => c.origin === 'seed')) out.push(`- ${c.id} (${describeSignedCase(c)}): ${c.why ?? ''}`);
+  out.push('');
+  const cov = signedPairCoverage(m.signedCases);
+  out.push(`All ${m.signedCases.length} rows cover ${cov.covered} of ${cov.total} valid value pairs.`);
+  out.push('');
+  out.push('| column | supported values the rows miss | values it can never pass (its limits) | supported value pairs covered |');
+  out.push('|---|---|---|---|');
+  for (const c of signedDesignCoverage(m.fixed, m.peers, m.signedCases)) {
+    out.push(`| ${c.column} | ${c.missingValues.join(', ') || 'none'} | ${c.impossibleValues.join(', ') || 'none'} | ${c.pairsCovered} / ${c.pairsPossible} |`);
+  }
+  return out;
+}
 
 function design(m: Matrix): string[] {
   const out: string[] = [];
-  out.push('## Why these rows');
+  out.push('## Why these encryption rows');
   out.push('');
   out.push(
     'Eight dimensions: content cipher (3DES, read only, and AES-128/192/256-CBC), key transport ' +
@@ -290,20 +393,17 @@ export function renderReadmeSummary(m: Matrix, results: Results): string {
   const get = lookup(m, results);
   const t = tally(results);
   const out: string[] = [];
-  out.push(`Generated by \`npm run interop\` on ${new Date().toISOString().slice(0, 10)}: **${closingLine(t)}** over ${m.cells.length} cells `
+  out.push(`Generated by \`npm run interop\` on ${new Date().toISOString().slice(0, 10)}: **${closingLine(t)}** over ${m.allCells.length} cells `
     + `(${t.pass} PASS, ${t.na} n/a re-checked to still fail as the peer's documented limit, ${t.fail} FAIL). Full matrix: [docs/interop.md](docs/interop.md).`);
   out.push('');
-  out.push('| peer | version | direction | PASS | n/a | FAIL |');
-  out.push('|---|---|---|---:|---:|---:|');
+  out.push(`| peer | version | direction | encryption PASS | n/a | FAIL | signed PASS | n/a | FAIL |`);
+  out.push('|---|---|---|---:|---:|---:|---:|---:|---:|');
   for (const col of cols) {
-    let pass = 0, na = 0, fail = 0;
-    for (const c of m.cases) {
-      const s = get(c, col)?.status;
-      if (s === 'PASS') pass++; else if (s === 'n/a') na++; else if (s === 'FAIL') fail++;
-    }
+    const e = counts(m.cases, col, get);
+    const s = counts(m.signedCases, col, get);
     const p = m.peers.find((x) => x.id === col.peer)!;
     const version = m.states.get(p.id)?.version ?? 'missing';
-    out.push(`| ${p.title} | ${md(version)} | ${col.title} | ${pass} | ${na} | ${fail} |`);
+    out.push(`| ${p.title} | ${md(version)} | ${col.title} | ${e.pass} | ${e.na} | ${e.fail} | ${s.pass} | ${s.na} | ${s.fail} |`);
   }
   return out.join('\n');
 }

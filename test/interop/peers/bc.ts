@@ -7,7 +7,8 @@ import { mkdir, readFile, rename, rm, mkdtemp } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { Case } from '../cases.js';
-import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type SignJob, type SigningParty, type VerifyJob } from '../party.js';
+import { scheme, type SignedCase } from '../signed-cases.js';
 import { run, runOk, Trace } from '../run.js';
 import { ROOT } from '../root.js';
 
@@ -78,7 +79,7 @@ class Jvm {
   }
 }
 
-export class BcPeer implements Party {
+export class BcPeer implements SigningParty {
   readonly id = 'bc';
   readonly title = 'Bouncy Castle (Java)';
   readonly install = 'apt-get install -y default-jdk-headless libbcprov-java libbcpkix-java libbcutil-java';
@@ -176,8 +177,50 @@ export class BcPeer implements Party {
       form: job.c.form,
     });
   }
+
+  signWriteLimits(c: SignedCase): Limit[] {
+    return limitsOf([[c.form === 'smime', SMIME]]);
+  }
+
+  signReadLimits(c: SignedCase, _writer: string): Limit[] {
+    return limitsOf([[c.form === 'smime', SMIME]]);
+  }
+
+  async sign(job: SignJob): Promise<void> {
+    const { c } = job;
+    await this.call(job.trace, 'sign', {
+      in: job.plain,
+      out: job.out,
+      cert: job.signer.cert,
+      key: job.signer.key,
+      ca: job.caCert,
+      op: c.op,
+      sig: scheme(c.sig),
+      digest: c.digest,
+      placement: c.placement,
+      form: c.form,
+      // Only BC among the peers can add it; asked for exactly where p7m's replay cache needs it.
+      contentid: c.receive === 'replay' ? 'yes' : 'no',
+      recip: job.recipient.cert,
+    });
+  }
+
+  async verify(job: VerifyJob): Promise<void> {
+    const { c } = job;
+    await this.call(job.trace, 'verify', {
+      in: job.input,
+      out: job.out,
+      ca: job.caCert,
+      op: c.op,
+      form: c.form,
+      cert: job.recipient.cert,
+      key: job.recipient.key,
+      ...(c.placement === 'detached' ? { content: job.plain } : {}),
+    });
+  }
 }
 
+/** The same words as for encryption: requireForm() in BcDriver.java asks for bcmail's class. */
 const SMIME: Limit = {
   why: 'S/MIME framing is in bcmail (needs JavaMail), not in bcprov/bcpkix/bcutil',
   expect: /ClassNotFoundException: org\.bouncycastle\.mail\.smime/,

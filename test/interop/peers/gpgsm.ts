@@ -2,25 +2,29 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Case, Cipher } from '../cases.js';
-import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type SignJob, type SigningParty, type VerifyJob } from '../party.js';
 import { P12_PASSWORD, type Identity, type Pki } from '../pki.js';
-import { run, runOk, ToolError, Trace } from '../run.js';
+import { run, runOk, summarize, ToolError, Trace } from '../run.js';
+import type { SignedCase } from '../signed-cases.js';
+import { NO_CONTENT_ID_SAID, NO_CONTENT_ID_WHY } from './openssl.js';
 
 // gpgsm --cipher-algo takes these names (or an OID); "AES" is AES-128.
 const CIPHER: Record<Cipher, string> = { des3: '3DES', aes128: 'AES', aes192: 'AES192', aes256: 'AES256' };
 
-export class GpgsmPeer implements Party {
+export class GpgsmPeer implements SigningParty {
   readonly id = 'gpgsm';
   readonly title = 'GnuPG `gpgsm`';
   readonly install = 'apt-get install -y gpgsm';
   readonly parallel = 2;
-  readonly notes = [
+  readonly notes: string[] = [
     'gpgsm exits 2 after a successful decryption when a recipient listed before its own cannot be used ' +
       '("error decrypting session key" / "failed to find the certificate"); the driver goes by the ' +
       '`--status-fd` line DECRYPTION_OKAY, as GPGME does.',
     'gpgsm --armor writes the PEM label `ENCRYPTED MESSAGE`, not RFC 7468\'s `CMS`; openssl cannot read it.',
   ];
   private homes = new Map<string, string>();
+  /** The signed rows use the RSA-2048 target's home, which also gets the signing identities. */
+  private signedHome = '';
 
   async detect(): Promise<string> {
     const r = await run('gpgsm', ['--version']).catch(() => null);
@@ -51,6 +55,21 @@ export class GpgsmPeer implements Party {
         stdin: { data: `${P12_PASSWORD}\n` },
       });
       this.homes.set(id.name, home);
+    }
+    this.signedHome = this.home(pki.targets[2048]);
+    const env = this.env(this.signedHome);
+    for (const signer of Object.values(pki.signers)) {
+      await runOk(t, 'gpgsm', ['--batch', '--import', signer.cert], { env });
+      const r = await run('gpgsm', ['--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--import', signer.p12], {
+        env,
+        stdin: { data: `${P12_PASSWORD}\n` },
+      });
+      t.add(r);
+      // gpgsm 2.2.40 dies importing the EC keys; its signing cells then say "No secret key" (see the limits).
+      if (r.code !== 0) {
+        const note = `gpgsm --import of the ${signer.name} PKCS#12 (an EC key) fails: ${summarize(r)}`;
+        if (!this.notes.includes(note)) this.notes.push(note);
+      }
     }
   }
 
@@ -119,5 +138,76 @@ export class GpgsmPeer implements Party {
     if (r.code === 0 && okay) return;
     if (r.code === 2 && okay) return 'gpgsm exit 2 with DECRYPTION_OKAY';
     throw new ToolError(r);
+  }
+
+  signWriteLimits(c: SignedCase): Limit[] {
+    return limitsOf([
+      [c.sig === 'rsa-pss', { why: 'gpgsm 2.2 signs RSA with PKCS#1 v1.5 only (no PSS option)', expect: /wrote signature rsa-pkcs1/ }],
+      [c.sig === 'ecdsa-p256' || c.sig === 'ecdsa-p384', {
+        why: 'gpgsm 2.2.40 has no EC signing key: its --import of an EC PKCS#12 crashes (see other findings)',
+        expect: /No secret key/,
+      }],
+      [c.form === 'smime', { why: 'gpgsm writes no MIME entity (--base64 gives the bare body)', expect: /wrote form base64/ }],
+      [c.receive === 'replay', { why: `gpgsm --sign ${NO_CONTENT_ID_WHY}`, expect: NO_CONTENT_ID_SAID }],
+      // --detach-sign of empty content works; --sign (opaque, and the inner message of sign-encrypt) does not.
+      [c.size === 0 && c.placement === 'opaque', { why: 'gpgsm --sign refuses an empty message (opaque)', expect: /cannot sign an empty message/ }],
+    ]);
+  }
+
+  signReadLimits(c: SignedCase, _writer: string): Limit[] {
+    return limitsOf([
+      [c.form === 'smime', { why: 'gpgsm reads binary, PEM or base64, not a MIME entity', expect: /ksba|No CMS object|End of file|Invalid|BER error/ }],
+      // gpgsm wants a hash at least as long as the EC key; openssl, NSS, BC and p7m accept the shorter one.
+      [c.sig === 'ecdsa-p384' && c.digest === 'sha256', {
+        why: 'gpgsm refuses an ECDSA signature whose hash is shorter than the key (SHA-256 with P-384)',
+        expect: /hash is not valid for a \d+ bit ECC key/,
+      }],
+    ]);
+  }
+
+  private signArgs(c: SignedCase, job: SignJob): string[] {
+    return [
+      '--batch', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '-u', job.signer.fingerprint,
+      '--digest-algo', c.digest.toUpperCase(),
+    ];
+  }
+
+  async sign(job: SignJob): Promise<void> {
+    const { c } = job;
+    const env = this.env(this.signedHome);
+    const stdin = { data: `${P12_PASSWORD}\n` };
+    const armor = c.form === 'pem' ? ['--armor'] : c.form === 'smime' ? ['--base64'] : [];
+    if (c.op === 'sign') {
+      const args = [...this.signArgs(c, job), ...armor, c.placement === 'detached' ? '--detach-sign' : '--sign', '-o', job.out, job.plain];
+      await runOk(job.trace, 'gpgsm', args, { env, stdin });
+      return;
+    }
+    // gpgsm cannot sign and encrypt in one run: --sign, then --encrypt the signed message (id-data).
+    const signed = join(job.scratch, 'gpgsm-signed.der');
+    await runOk(job.trace, 'gpgsm', [...this.signArgs(c, job), '--sign', '-o', signed, job.plain], { env, stdin });
+    await runOk(job.trace, 'gpgsm', ['--batch', ...armor, '--encrypt', '-r', job.recipient.fingerprint, '-o', job.out, signed], { env });
+  }
+
+  async verify(job: VerifyJob): Promise<void> {
+    const { c } = job;
+    const env = this.env(this.signedHome);
+    let input = job.input;
+    if (c.op === 'sign-encrypt') {
+      input = join(job.scratch, 'gpgsm-decrypted.der');
+      const r = await run('gpgsm', ['--batch', '--status-fd', '1', '--pinentry-mode', 'loopback', '--passphrase-fd', '0', '--decrypt', '-o', input, job.input], {
+        env,
+        stdin: { data: `${P12_PASSWORD}\n` },
+      });
+      job.trace.add(r);
+      if (r.code !== 0 || !/^\[GNUPG:\] DECRYPTION_OKAY$/m.test(r.stdout)) throw new ToolError(r);
+    }
+    // Judged by the status lines, as GPGME does: a good signature by a certificate that chains to the
+    // trusted root (TRUST_FULLY), and no bad or unverifiable one.
+    const args = ['--batch', '--status-fd', '1', '--verify'];
+    args.push(...(c.placement === 'detached' ? [input, job.plain] : ['-o', job.out, input]));
+    const r = await run('gpgsm', args, { env });
+    job.trace.add(r);
+    const good = /^\[GNUPG:\] GOODSIG /m.test(r.stdout) && /^\[GNUPG:\] TRUST_FULLY/m.test(r.stdout);
+    if (r.code !== 0 || !good || /^\[GNUPG:\] (BADSIG|ERRSIG)/m.test(r.stdout)) throw new ToolError(r);
   }
 }

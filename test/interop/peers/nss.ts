@@ -2,9 +2,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Case } from '../cases.js';
-import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type SignJob, type SigningParty, type VerifyJob } from '../party.js';
 import { P12_PASSWORD, type Identity, type Pki } from '../pki.js';
 import { run, runOk, Trace } from '../run.js';
+import type { SignedCase } from '../signed-cases.js';
+import { NO_CONTENT_ID_SAID, NO_CONTENT_ID_WHY } from './openssl.js';
 
 /**
  * NSS's own choice (smime_choose_cipher): with no S/MIME profile stored for a recipient, AES-256 if
@@ -16,13 +18,15 @@ export function nssCipher(c: Case): 'aes128' | 'aes256' {
   return c.bits === 4096 && (c.layout === 'single' || c.layout === 'first') ? 'aes256' : 'aes128';
 }
 
-export class NssPeer implements Party {
+export class NssPeer implements SigningParty {
   readonly id = 'nss';
   readonly title = 'NSS `cmsutil`';
   readonly install = 'apt-get install -y libnss3-tools';
   // One sqlite database per identity, shared by concurrent cmsutil runs: keep it simple, one at a time.
   readonly parallel = 1;
   private dbs = new Map<string, string>();
+  /** The signed rows use the RSA-2048 target's database, which also holds the three signing keys. */
+  private signedDb = '';
 
   async detect(): Promise<string> {
     for (const tool of ['cmsutil', 'certutil', 'pk12util']) {
@@ -50,6 +54,9 @@ export class NssPeer implements Party {
       }
       this.dbs.set(id.name, d);
     }
+    const d = this.db(pki.targets[2048]);
+    for (const signer of Object.values(pki.signers)) await runOk(t, 'pk12util', ['-i', signer.p12, '-d', d, '-W', P12_PASSWORD]);
+    this.signedDb = d;
   }
 
   async stop(): Promise<void> {}
@@ -91,5 +98,51 @@ export class NssPeer implements Party {
 
   async decrypt(job: DecryptJob): Promise<void> {
     await runOk(job.trace, 'cmsutil', ['-D', '-i', job.input, '-o', job.out, '-d', this.db(job.identity)]);
+  }
+
+  signWriteLimits(c: SignedCase): Limit[] {
+    return limitsOf([
+      [c.sig === 'rsa-pss', { why: 'cmsutil has no PSS option (signs RSA with PKCS#1 v1.5)', expect: /wrote signature rsa-pkcs1/ }],
+      [c.form !== 'der', { why: 'cmsutil writes binary BER only', expect: /wrote form der/ }],
+      [c.receive === 'replay', { why: `cmsutil -S ${NO_CONTENT_ID_WHY}`, expect: NO_CONTENT_ID_SAID }],
+      [c.size === 0, { why: 'cmsutil -S cannot sign empty content', expect: /SEC_ERROR_DIGEST_NOT_FOUND/ }],
+    ]);
+  }
+
+  signReadLimits(c: SignedCase): Limit[] {
+    return limitsOf([
+      [c.form !== 'der', { why: 'cmsutil reads binary BER only', expect: /SEC_ERROR_BAD_DER/ }],
+      [c.placement === 'opaque' && c.size === 0, {
+        why: 'cmsutil cannot decode an opaque SignedData with empty content (openssl\'s neither)',
+        expect: /no message digests|SEC_ERROR_BAD_DER/,
+      }],
+    ]);
+  }
+
+  async sign(job: SignJob): Promise<void> {
+    const { c } = job;
+    const enveloped = c.op === 'sign-encrypt';
+    const signed = enveloped ? join(job.scratch, 'nss-signed.der') : job.out;
+    // -G: signingTime. -Y NONE: no EncryptionKeyPreference attribute; without it cmsutil looks for an
+    // encryption certificate of the signer and refuses a signing-only one (SEC_ERROR_INADEQUATE_KEY_USAGE).
+    const args = ['-S', '-N', job.signer.name, '-Y', 'NONE', '-G', '-H', c.digest.toUpperCase(), '-i', job.plain, '-o', signed, '-d', this.signedDb];
+    if (c.placement === 'detached') args.push('-T');
+    await runOk(job.trace, 'cmsutil', args);
+    // cmsutil -S then -E: the signed message is the envelope's id-data content.
+    if (enveloped) await runOk(job.trace, 'cmsutil', ['-E', '-r', job.recipient.name, '-i', signed, '-o', job.out, '-d', this.signedDb]);
+  }
+
+  async verify(job: VerifyJob): Promise<void> {
+    const { c } = job;
+    let input = job.input;
+    if (c.op === 'sign-encrypt') {
+      input = join(job.scratch, 'nss-decrypted.der');
+      await runOk(job.trace, 'cmsutil', ['-D', '-i', job.input, '-o', input, '-d', this.signedDb]);
+    }
+    // -D verifies every signer for certUsageEmailSigner (chain to the CA, trusted for e-mail) and
+    // exits 1 on any bad signature.
+    const args = ['-D', '-i', input, '-o', job.out, '-d', this.signedDb];
+    if (c.placement === 'detached') args.push('-c', job.plain);
+    await runOk(job.trace, 'cmsutil', args);
   }
 }

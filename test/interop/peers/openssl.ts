@@ -1,12 +1,15 @@
 // OpenSSL `openssl cms`: the reference peer; it can write and read every cell of the matrix.
 import type { Case, Cipher, Form } from '../cases.js';
-import { MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { join } from 'node:path';
+import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type SignJob, type SigningParty, type VerifyJob } from '../party.js';
 import { run, runOk } from '../run.js';
+import type { SignedCase } from '../signed-cases.js';
+import { isMultipartSigned } from '../signed-check.js';
 
 const CIPHER_FLAG: Record<Cipher, string> = { des3: '-des3', aes128: '-aes128', aes192: '-aes192', aes256: '-aes256' };
 const FORM: Record<Form, string> = { der: 'DER', pem: 'PEM', smime: 'SMIME' };
 
-export class OpensslPeer implements Party {
+export class OpensslPeer implements SigningParty {
   readonly id = 'openssl';
   readonly title = 'OpenSSL `openssl cms`';
   readonly install = 'apt-get install -y openssl';
@@ -50,4 +53,54 @@ export class OpensslPeer implements Party {
     args.push('-recip', job.identity.cert, '-inkey', job.identity.key, '-out', job.out);
     await runOk(job.trace, 'openssl', args);
   }
+
+  signWriteLimits(c: SignedCase): Limit[] {
+    return limitsOf([[c.receive === 'replay', NO_CONTENT_ID]]);
+  }
+
+  signReadLimits(_c: SignedCase, _writer: string): Limit[] {
+    return [];
+  }
+
+  async sign(job: SignJob): Promise<void> {
+    const { c } = job;
+    const enveloped = c.op === 'sign-encrypt';
+    const signed = enveloped ? join(job.scratch, 'openssl-signed.der') : job.out;
+    // -binary: sign the bytes as they are (no CRLF canonicalisation); -nodetach: opaque.
+    const args = ['cms', '-sign', '-binary', '-in', job.plain, '-signer', job.signer.cert, '-inkey', job.signer.key, '-md', c.digest];
+    args.push('-certfile', job.caCert, '-out', signed, '-outform', enveloped ? 'DER' : FORM[c.form]);
+    if (c.placement === 'opaque') args.push('-nodetach');
+    if (c.sig === 'rsa-pss') args.push('-keyopt', 'rsa_padding_mode:pss');
+    await runOk(job.trace, 'openssl', args);
+    if (!enveloped) return;
+    // `cms -sign | cms -encrypt`: the signed message (a ContentInfo) is the envelope's id-data content.
+    await runOk(job.trace, 'openssl', [
+      'cms', '-encrypt', '-binary', '-aes256', '-in', signed, '-recip', job.recipient.cert, '-out', job.out, '-outform', FORM[c.form],
+    ]);
+  }
+
+  async verify(job: VerifyJob): Promise<void> {
+    const { c } = job;
+    let input = job.input;
+    let inform = FORM[c.form];
+    if (c.op === 'sign-encrypt') {
+      input = join(job.scratch, 'openssl-decrypted.der');
+      await runOk(job.trace, 'openssl', [
+        'cms', '-decrypt', '-binary', '-inform', inform, '-in', job.input, '-recip', job.recipient.cert, '-inkey', job.recipient.key, '-out', input,
+      ]);
+      inform = 'DER';
+    }
+    // The default purpose is smimesign: keyUsage digitalSignature and EKU emailProtection are checked.
+    const args = ['cms', '-verify', '-binary', '-inform', inform, '-in', input, '-CAfile', job.caCert, '-out', job.out];
+    // A multipart/signed entity carries its content; any other detached signature is given it.
+    if (c.placement === 'detached' && !(await isMultipartSigned(input))) args.push('-content', job.plain);
+    await runOk(job.trace, 'openssl', args);
+  }
 }
+
+/** The peers other than Bouncy Castle have no way to put an arbitrary signed attribute in. */
+export const NO_CONTENT_ID_WHY =
+  'cannot add the RFC 2634 contentIdentifier signed attribute, so p7m\'s replay-protected receive refuses its messages';
+/** p7m's own words when it refuses such a message (ERR_MISSING_TIMESTAMP_OR_ID). */
+export const NO_CONTENT_ID_SAID = /has no contentIdentifier signed attribute/;
+const NO_CONTENT_ID: Limit = { why: `openssl cms -sign ${NO_CONTENT_ID_WHY}`, expect: NO_CONTENT_ID_SAID };

@@ -1,4 +1,4 @@
-// p7m itself, driven through its built CLI (dist/src/cli/main.js), the fixed side of every pair.
+// p7m itself, driven through its built CLI (dist/bin/p7m.js, what the `p7m` bin runs), the fixed side of every pair.
 //
 // Through the CLI on purpose: that is what users run, and it is the only way to exercise the
 // streaming paths: a regular file in gives definite-length DER, a pipe on stdin gives
@@ -7,10 +7,14 @@ import { existsSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Case, Cipher, KeyTransport } from '../cases.js';
-import { limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type Party } from '../party.js';
+import { isMultipartSigned } from '../signed-check.js';
+import {
+  limitsOf, MissingTool, type DecryptJob, type EncryptJob, type Limit, type SignJob, type SigningParty, type VerifyJob,
+} from '../party.js';
 import { P12_PASSWORD } from '../pki.js';
 import { WORK } from '../root.js';
 import { run, summarize, ToolError, type RunOptions, type Trace } from '../run.js';
+import { signerKey, type Digest, type SignedCase } from '../signed-cases.js';
 
 const CIPHER: Record<Cipher, string> = {
   des3: 'des-ede3-cbc',
@@ -25,7 +29,7 @@ const KT: Record<KeyTransport, string[]> = {
   'oaep-sha256': ['--key-transport', 'oaep', '--oaep-hash', 'sha256'],
 };
 
-export class P7mParty implements Party {
+export class P7mParty implements SigningParty {
   readonly id = 'p7m';
   readonly title = 'p7m (this project, CLI)';
   readonly install = 'npm run build';
@@ -35,7 +39,7 @@ export class P7mParty implements Party {
   private snapshot: string | null = null;
 
   constructor(readonly root: string) {
-    this.cli = join(root, 'dist', 'src', 'cli', 'main.js');
+    this.cli = join(root, 'dist', 'bin', 'p7m.js');
     this.exe = this.cli;
   }
 
@@ -48,18 +52,18 @@ export class P7mParty implements Party {
   }
 
   /**
-   * Runs use a copy of dist/src taken at start: `npm test` and other engineers rebuild dist/ while
+   * Runs use a copy of dist/ taken at start: `npm test` and other engineers rebuild dist/ while
    * a matrix may be running, and a half-written build must not turn into 200 failing cells. The
    * copy sits under test/.work/ so that node_modules still resolves; traces show the real path.
    */
   async start(): Promise<void> {
     const snap = await mkdtemp(join(WORK, 'p7m-build-'));
     this.snapshot = snap;
-    await cp(join(this.root, 'dist', 'src'), join(snap, 'dist', 'src'), { recursive: true });
+    await cp(join(this.root, 'dist'), join(snap, 'dist'), { recursive: true });
     await cp(join(this.root, 'package.json'), join(snap, 'package.json'));
-    this.exe = join(snap, 'dist', 'src', 'cli', 'main.js');
+    this.exe = join(snap, 'dist', 'bin', 'p7m.js');
     const r = await run(process.execPath, [this.exe, '--version']);
-    if (r.code !== 0) throw new ToolError(r, `p7m --version (copy of dist/src): ${summarize(r)}`);
+    if (r.code !== 0) throw new ToolError(r, `p7m --version (copy of dist/): ${summarize(r)}`);
   }
 
   async stop(): Promise<void> {
@@ -69,10 +73,15 @@ export class P7mParty implements Party {
   }
 
   private async p7m(trace: Trace, args: string[], opts: RunOptions = {}): Promise<void> {
+    const r = await this.p7mRun(trace, args, opts);
+    if (r.code !== 0) throw new ToolError(r);
+  }
+
+  private async p7mRun(trace: Trace, args: string[], opts: RunOptions = {}): Promise<Awaited<ReturnType<typeof run>>> {
     const r = await run(process.execPath, [this.exe, ...args], opts);
     const shown = this.snapshot ? { ...r, command: r.command.split(this.snapshot).join(this.root) } : r;
     trace.add(shown);
-    if (r.code !== 0) throw new ToolError(shown);
+    return shown;
   }
 
   writeLimits(c: Case): Limit[] {
@@ -113,4 +122,66 @@ export class P7mParty implements Party {
       await this.p7m(job.trace, ['decrypt', job.input, ...keys, '-o', job.out]);
     }
   }
+
+  signWriteLimits(c: SignedCase): Limit[] {
+    const enveloped = c.op === 'sign-encrypt';
+    return limitsOf([
+      [c.op === 'sign' && c.placement === 'detached' && c.form === 'smime', {
+        why: 'p7m sign --detached --form smime writes an application/pkcs7-mime entity without the content, not a clear-signed multipart/signed one',
+        expect: /wrote Content-Type application\/pkcs7-mime.*\(asked multipart\/signed\)/,
+      }],
+      [enveloped && c.sig === 'rsa-pss', {
+        why: 'p7m encrypt --sign-… has no --pss option (signs RSA with PKCS#1 v1.5)',
+        expect: /wrote signature rsa-pkcs1 \(asked rsa-pss\)/,
+      }],
+      [enveloped && c.digest !== DEFAULT_DIGEST[signerKey(c.sig)], {
+        why: 'p7m encrypt --sign-… has no --digest option (SHA-256 for RSA and P-256, SHA-384 for P-384)',
+        expect: /wrote digest sha\d+ \(asked sha\d+\)/,
+      }],
+    ]);
+  }
+
+  signReadLimits(_c: SignedCase, _writer: string): Limit[] {
+    return [];
+  }
+
+  async sign(job: SignJob): Promise<void> {
+    const { c } = job;
+    if (c.op === 'sign-encrypt') {
+      // The replay-proof message: signingTime and a random contentIdentifier signed, then enveloped.
+      await this.p7m(job.trace, [
+        'encrypt', job.plain, '-r', job.recipient.cert, '--sign-cert', job.signer.cert, '--sign-key', job.signer.key,
+        '-o', job.out, '--form', c.form,
+      ]);
+      return;
+    }
+    const args = ['sign', job.plain, '--signer', job.signer.cert, '--key', job.signer.key, '-o', job.out, '--form', c.form, '--digest', c.digest];
+    if (c.sig === 'rsa-pss') args.push('--pss');
+    if (c.placement === 'detached') args.push('--detached');
+    await this.p7m(job.trace, args);
+  }
+
+  /**
+   * `p7m verify`, or `p7m decrypt --verify` for a signed-then-enveloped message. 'replay' rows use a
+   * replay cache of the cell's own and deliver the same file a second time, which must be refused.
+   */
+  async verify(job: VerifyJob): Promise<string | void> {
+    const { c } = job;
+    const db = join(job.scratch, 'replay.sqlite3');
+    const replay = c.receive === 'replay' ? ['--replay-db', db] : ['--no-replay-check'];
+    const args =
+      c.op === 'sign-encrypt'
+        ? ['decrypt', job.input, '--key', job.recipient.key, '--cert', job.recipient.cert, '--verify']
+        : ['verify', job.input, ...(c.placement === 'detached' && !(await isMultipartSigned(job.input)) ? ['--content', job.plain] : [])];
+    args.push('--trust', job.caCert, ...replay);
+    await this.p7m(job.trace, [...args, '-o', job.out]);
+    if (c.receive !== 'replay') return;
+    const again = await this.p7mRun(job.trace, [...args, '-o', join(job.scratch, 'replayed.bin')]);
+    if (again.code === 0) throw new Error('p7m accepted the same file a second time (replay not detected)');
+    if (!/already seen/.test(again.stderr)) throw new ToolError(again, `second delivery: ${summarize(again)}`);
+    return 'second delivery refused as already seen';
+  }
 }
+
+/** What p7m signs with when no digest is asked for (src/signed/algorithms.ts). */
+const DEFAULT_DIGEST: Record<'rsa' | 'p256' | 'p384', Digest> = { rsa: 'sha256', p256: 'sha256', p384: 'sha384' };
