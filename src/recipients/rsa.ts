@@ -28,19 +28,14 @@ export const MIN_RSA_BITS = 2048;
  * boundary (the noble habit). `allowExpired` only lifts the validity-period check.
  */
 export function checkRecipientCertificate(cert: CertInfo, opts: { now: Date; allowExpired?: boolean }): void {
-  const who = cert.subject;
-  if (cert.keyType !== 'rsa') {
-    throw new BadRecipientCertificateError(`certificate ${who} has a key of type ${cert.keyType.toUpperCase()}; only RSA recipients are supported`);
-  }
-  if ((cert.rsaBits ?? 0) < MIN_RSA_BITS) {
-    throw new BadRecipientCertificateError(`certificate ${who} has a ${cert.rsaBits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`);
-  }
-  if (cert.keyUsage && !cert.keyUsage.keyEncipherment) {
-    throw new BadRecipientCertificateError(`certificate ${who} does not allow key encipherment (keyUsage)`);
-  }
+  // The subject is formatted only for a refusal (it is computed lazily: src/keys/certificate.ts).
+  const refuse = (why: string): never => { throw new BadRecipientCertificateError(`certificate ${cert.subject} ${why}`); };
+  if (cert.keyType !== 'rsa') refuse(`has a key of type ${cert.keyType.toUpperCase()}; only RSA recipients are supported`);
+  if ((cert.rsaBits ?? 0) < MIN_RSA_BITS) refuse(`has a ${cert.rsaBits}-bit RSA key; at least ${MIN_RSA_BITS} bits are required`);
+  if (cert.keyUsage && !cert.keyUsage.keyEncipherment) refuse('does not allow key encipherment (keyUsage)');
   if (!opts.allowExpired) {
-    if (opts.now < cert.notBefore) throw new BadRecipientCertificateError(`certificate ${who} is not valid before ${cert.notBefore.toISOString()}`);
-    if (opts.now > cert.notAfter) throw new BadRecipientCertificateError(`certificate ${who} expired on ${cert.notAfter.toISOString()}`);
+    if (opts.now < cert.notBefore) refuse(`is not valid before ${cert.notBefore.toISOString()}`);
+    if (opts.now > cert.notAfter) refuse(`expired on ${cert.notAfter.toISOString()}`);
   }
 }
 
