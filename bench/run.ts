@@ -18,13 +18,13 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DATA = path.join(ROOT, 'bench', '.data');
-const BUILT_CLI = path.join(ROOT, 'dist', 'bin', 'p7m.js');
+const BUILT_CLI = path.join(ROOT, 'dist', 'bin', 'p7m.cjs');
 /**
  * The CLI measured: a copy of dist/ taken when the run starts (bench/.data/snapshot/, resolving
  * node_modules from the repository), so that a rebuild during a long run cannot change or break it.
  */
 const SNAPSHOT = path.join(DATA, 'snapshot');
-const CLI = path.join(SNAPSHOT, 'dist', 'bin', 'p7m.js');
+const CLI = path.join(SNAPSHOT, 'dist', 'bin', 'p7m.cjs');
 const MiB = 1 << 20;
 const NOTES_MARKER = '<!-- notes: kept by bench/run.ts -->';
 

@@ -1,5 +1,5 @@
 /**
- * The built CLI (dist/bin/p7m.js, `npm run build` first) as a user meets it: spawned, with files in a
+ * The built CLI (dist/bin/p7m.cjs, `npm run build` first) as a user meets it: spawned, with files in a
  * temp dir. Exit statuses (0 ok, 1 failed, 2 usage), the voice on stderr (`p7m: error: …`, `p7m: hint: …`,
  * never a stack trace), output files that appear only on success, and each command's help.
  */

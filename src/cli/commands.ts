@@ -2,10 +2,9 @@
  * The commands, and running one: everything the CLI does beyond `--version` and the top-level usage.
  *
  * src/cli/main.ts loads this module only when a command is given, so `p7m --version` stays small.
- * The installed `p7m` is built as two single-file bundles (package.json "build"): dist/bin/p7m.js
- * (main.ts) and dist/bin/commands.js (this module and everything it imports, still evaluated lazily
- * per command): one file to read and compile instead of ~30 ES modules to resolve and link, about
- * 25 ms of a command's start-up here (docs/benchmarks.md).
+ * The installed `p7m` is built as two bundles (scripts/bundle-cli.mjs): dist/bin/p7m.cjs (main.ts)
+ * and dist/bin/commands.cjs (this module and everything it imports, still evaluated lazily per
+ * command): one file to read and compile instead of ~30 ES modules to resolve and link.
  */
 import { EXIT_USAGE, reportError } from './report.js';
 

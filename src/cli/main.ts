@@ -9,11 +9,14 @@ import { packageVersion } from './package-root.js';
 type Commands = typeof import('./commands.js');
 
 /**
- * Found beside this file at run time rather than imported by name, so that the bundler keeps it a
- * separate file: dist/bin/p7m.js loads dist/bin/commands.js, dist/src/cli/main.js loads
- * dist/src/cli/commands.js.
+ * The commands, found beside this file: the installed CLI is two CommonJS bundles, dist/bin/p7m.cjs
+ * requiring dist/bin/commands.cjs (scripts/bundle-cli.mjs); the compiled ES modules,
+ * dist/src/cli/main.js importing dist/src/cli/commands.js, run the same way from a checkout.
  */
-const loadCommands = (): Promise<Commands> => import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
+const loadCommands = (): Promise<Commands> =>
+  typeof require === 'function'
+    ? Promise.resolve(require('./commands.cjs') as Commands)
+    : import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;

@@ -1,8 +1,8 @@
 /**
  * The installed package's root directory (where package.json and certs/ are). Found by walking up
  * from this code's own file rather than by a fixed number of `..`: the same code runs from
- * dist/src/cli/*.js (compiled, one file per module) and from the single-file bundle the `p7m` bin
- * points to (package.json "bin"; built by `npm run build`).
+ * dist/src/cli/*.js (compiled, one file per module) and from the bundles in dist/bin/ that the `p7m`
+ * bin points to (package.json "bin"; scripts/bundle-cli.mjs).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';

@@ -1,10 +1,10 @@
-/** Running the built CLI (dist/bin/p7m.js, what the `p7m` bin runs) from the hostile and kill tests. */
+/** Running the built CLI (dist/bin/p7m.cjs, what the `p7m` bin runs) from the hostile and kill tests. */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ROOT } from './seeds.js';
 
-export const CLI = path.join(ROOT, 'dist', 'bin', 'p7m.js');
+export const CLI = path.join(ROOT, 'dist', 'bin', 'p7m.cjs');
 
 export interface CliResult { status: number | null; stdout: Buffer; stderr: string; ms: number }
 

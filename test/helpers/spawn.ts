@@ -1,5 +1,5 @@
 /**
- * Child processes for tests: the built CLI (dist/bin/p7m.js, what the `p7m` bin runs) and openssl, run asynchronously with
+ * Child processes for tests: the built CLI (dist/bin/p7m.cjs, what the `p7m` bin runs) and openssl, run asynchronously with
  * stdin bytes or a file piped in, stdout captured as bytes and stderr as text.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI as installed: the single-file bundle package.json's bin points to (`npm run build`). */
-export const CLI = path.join(ROOT, 'dist', 'bin', 'p7m.js');
+export const CLI = path.join(ROOT, 'dist', 'bin', 'p7m.cjs');
 /** The demo PKI shipped with p7m. */
 export const CERTS = path.join(ROOT, 'certs');
 
@@ -58,7 +58,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   });
 }
 
-/** Runs the built CLI: `node dist/bin/p7m.js ...args`. */
+/** Runs the built CLI: `node dist/bin/p7m.cjs ...args`. */
 export function p7m(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` before the CLI tests`);
   const env = { ...(opts.env ?? process.env) };

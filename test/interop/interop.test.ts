@@ -1,5 +1,5 @@
 // The interop matrix under node:test: one subtest per cell (case × peer × direction, encryption
-// rows and signed rows), the same cells scripts/interop.ts prints. Needs `npm run build` first (it drives dist/bin/p7m.js).
+// rows and signed rows), the same cells scripts/interop.ts prints. Needs `npm run build` first (it drives dist/bin/p7m.cjs).
 // Outside CI a missing peer or an unbuilt p7m skips its cells loudly; with CI=true they fail.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -240,7 +240,7 @@ function escapeRe(s: string): string {
 }
 
 const HOW: Record<string, string> = {
-  p7m: 'the built CLI, `node dist/bin/p7m.js` (the `p7m` bin); a file argument for definite length, a pipe for streamed input; `p7m sign` / `verify`, `encrypt --sign-cert/--sign-key` / `decrypt --verify` with a replay cache per cell (or `--no-replay-check`)',
+  p7m: 'the built CLI, `node dist/bin/p7m.cjs` (the `p7m` bin); a file argument for definite length, a pipe for streamed input; `p7m sign` / `verify`, `encrypt --sign-cert/--sign-key` / `decrypt --verify` with a replay cache per cell (or `--no-replay-check`)',
   openssl: '`openssl cms -encrypt/-decrypt`, `-stream` for indefinite length, `-keyid` for SKI, `-keyopt rsa_padding_mode:oaep`; `cms -sign [-nodetach] -md … [-keyopt rsa_padding_mode:pss]`, `cms -verify -CAfile`, `cms -sign | cms -encrypt` and `cms -decrypt | cms -verify`',
   gpgsm: '`gpgsm --encrypt/--decrypt` in a throw-away GNUPGHOME per identity, keys from a PBE-SHA1-3DES .p12; `--sign`/`--detach-sign --digest-algo …`, `--verify` judged by the GOODSIG/TRUST_FULLY status lines, `--sign` then `--encrypt`',
   nss: '`cmsutil -E/-D` with one throw-away NSS database per identity, keys via `pk12util`; `cmsutil -S -N signer -G -H … [-T]`, `-D` (verifies for certUsageEmailSigner), `-S` then `-E`',

@@ -1,4 +1,4 @@
-// p7m itself, driven through its built CLI (dist/bin/p7m.js, what the `p7m` bin runs), the fixed side of every pair.
+// p7m itself, driven through its built CLI (dist/bin/p7m.cjs, what the `p7m` bin runs), the fixed side of every pair.
 //
 // Through the CLI on purpose: that is what users run, and it is the only way to exercise the
 // streaming paths: a regular file in gives definite-length DER, a pipe on stdin gives
@@ -39,7 +39,7 @@ export class P7mParty implements SigningParty {
   private snapshot: string | null = null;
 
   constructor(readonly root: string) {
-    this.cli = join(root, 'dist', 'bin', 'p7m.js');
+    this.cli = join(root, 'dist', 'bin', 'p7m.cjs');
     this.exe = this.cli;
   }
 
@@ -61,7 +61,7 @@ export class P7mParty implements SigningParty {
     this.snapshot = snap;
     await cp(join(this.root, 'dist'), join(snap, 'dist'), { recursive: true });
     await cp(join(this.root, 'package.json'), join(snap, 'package.json'));
-    this.exe = join(snap, 'dist', 'bin', 'p7m.js');
+    this.exe = join(snap, 'dist', 'bin', 'p7m.cjs');
     const r = await run(process.execPath, [this.exe, '--version']);
     if (r.code !== 0) throw new ToolError(r, `p7m --version (copy of dist/): ${summarize(r)}`);
   }
