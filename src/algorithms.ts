@@ -53,15 +53,21 @@ export function contentCipherByOid(oid: string): ContentCipher {
 
 export type HashName = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 
-export interface HashAlg { readonly name: HashName; readonly oid: string; readonly length: number }
+export interface HashAlg {
+  readonly name: HashName;
+  readonly oid: string;
+  /** HMAC with this hash (RFC 8018 §B.1.1–B.1.2): the PBKDF2 PRF and the PBMAC1 MAC. */
+  readonly hmacOid: string;
+  readonly length: number;
+}
 
 /** RFC 5754 §2 digest OIDs; node:crypto names are the same strings. */
 export const HASHES: readonly HashAlg[] = [
-  { name: 'sha1', oid: OID.sha1, length: 20 },
-  { name: 'sha224', oid: OID.sha224, length: 28 },
-  { name: 'sha256', oid: OID.sha256, length: 32 },
-  { name: 'sha384', oid: OID.sha384, length: 48 },
-  { name: 'sha512', oid: OID.sha512, length: 64 },
+  { name: 'sha1', oid: OID.sha1, hmacOid: OID.hmacWithSHA1, length: 20 },
+  { name: 'sha224', oid: OID.sha224, hmacOid: OID.hmacWithSHA224, length: 28 },
+  { name: 'sha256', oid: OID.sha256, hmacOid: OID.hmacWithSHA256, length: 32 },
+  { name: 'sha384', oid: OID.sha384, hmacOid: OID.hmacWithSHA384, length: 48 },
+  { name: 'sha512', oid: OID.sha512, hmacOid: OID.hmacWithSHA512, length: 64 },
 ];
 
 export function hashByName(name: string): HashAlg {
@@ -74,6 +80,11 @@ export function hashByOid(oid: string): HashAlg {
   const h = HASHES.find((x) => x.oid === oid);
   if (!h) throw new UnsupportedAlgorithmError(`unsupported hash algorithm ${oidName(oid) ?? 'unknown'} (${oid})`);
   return h;
+}
+
+/** The hash of an hmacWithSHA* OID, or undefined (callers name the field in their own error). */
+export function hashByHmacOid(oid: string): HashAlg | undefined {
+  return HASHES.find((x) => x.hmacOid === oid);
 }
 
 export type KeyTransportName = 'pkcs1' | 'oaep';

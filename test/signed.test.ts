@@ -19,7 +19,7 @@ import { unwrapContentInfo, wrapContentInfo } from '../src/signed/content-info.j
 import { encodeTime } from '../src/signed/time.js';
 import { parseSignedAttributesDer } from '../src/signed/attributes.js';
 import { encodeSignedData, encodeSignerInfo, signedDataVersion } from '../src/signed/signer-info.js';
-import { parseCertificate } from '../src/signed/certificate.js';
+import { parseCertificate } from '../src/keys/certificate.js';
 import { TAG, encodeOid, tlv } from '../src/format/der.js';
 import { concatBytes } from '../src/stream/ber-reader.js';
 import { OID } from '../src/oids.js';

@@ -1,11 +1,14 @@
 /**
  * X.509 certificates (RFC 5280) as p7m uses them: the identifiers a RecipientInfo / SignerInfo names (issuer Name
- * and serial, byte-exact from the certificate; SubjectKeyIdentifier), the public key, and the fields the checks read
- * (keyUsage, extKeyUsage, validity, basicConstraints).
+ * and serial, byte-exact from the certificate; SubjectKeyIdentifier), the public key, the fields the checks read
+ * (keyUsage, extKeyUsage, validity, basicConstraints, critical extensions), and what a signature check over the
+ * certificate needs (the TBSCertificate bytes, signatureAlgorithm, signatureValue). One parser for every
+ * certificate p7m reads: recipient and key files here, the certificates in a signed message and the trust anchors
+ * in src/signed/.
  *
- * The certificate is walked with src/keys/der.ts rather than node:crypto.X509Certificate, which only offers the
- * serial as a re-encoded hex number and the names as OpenSSL's text; the public key goes through createPublicKey.
- * Signatures are not checked here: that is chain validation's business.
+ * The certificate is walked with src/keys/der.ts in DER mode rather than node:crypto.X509Certificate, which only
+ * offers the serial as a re-encoded hex number and the names as OpenSSL's text; the public key goes through
+ * createPublicKey. Signatures are not checked here: that is chain validation's business (src/signed/chain.ts).
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { KeyFileError } from '../errors.js';
@@ -57,8 +60,23 @@ export interface CertInfo {
   keyUsage?: KeyUsage;
   /** Key purpose OIDs of extKeyUsage (RFC 5280 §4.2.1.12); undefined when absent. */
   extKeyUsage?: string[];
-  /** basicConstraints cA (RFC 5280 §4.2.1.9). */
+  /** basicConstraints cA (RFC 5280 §4.2.1.9): `basicConstraints?.cA ?? false`. */
   isCA: boolean;
+  /** The basicConstraints extension (RFC 5280 §4.2.1.9); undefined when absent (a v1 certificate, an end entity). */
+  basicConstraints?: { readonly cA: boolean; readonly pathLenConstraint?: number };
+  /** extnIDs of the extensions marked critical (RFC 5280 §4.2): a verifier refuses one it does not understand. */
+  criticalExtensions: readonly string[];
+  /** DER of tbsCertificate, byte-exact: what the issuer signed (RFC 5280 §4.1.1.1). */
+  tbsCertificate: Uint8Array;
+  /** Certificate.signatureAlgorithm (RFC 5280 §4.1.1.2); params as the DER of the parameters element. */
+  signatureAlgorithm: { readonly oid: string; readonly params?: Uint8Array };
+  /**
+   * Whether tbsCertificate.signature is byte for byte the outer signatureAlgorithm, as RFC 5280 §4.1.2.3 requires
+   * (and OpenSSL's X509_verify checks): a certificate where they differ never has a valid signature.
+   */
+  signatureAlgorithmsAgree: boolean;
+  /** Certificate.signatureValue BIT STRING (RFC 5280 §4.1.1.3): unused-bit count and the bit octets. */
+  signatureValue: { readonly unused: number; readonly bits: Uint8Array };
   /** Readable subject, RFC 4514 string order (most significant RDN last): `CN=Alice,O=Example`. */
   subject: string;
   issuer: string;
@@ -67,9 +85,6 @@ export interface CertInfo {
   /** SHA-256 of the DER certificate, lower-case hex without separators. */
   fingerprintSha256: string;
 }
-
-const OID_SUBJECT_ALT_NAME = '2.5.29.17'; // RFC 5280 §4.2.1.6
-const OID_AUTHORITY_KEY_ID = '2.5.29.35'; // RFC 5280 §4.2.1.1
 
 /** RFC 4514 §3 short names, plus the ones OpenSSL prints that users recognise. */
 const ATTR_NAMES: Record<string, string> = {
@@ -89,7 +104,6 @@ const ATTR_NAMES: Record<string, string> = {
   [OID.emailAddress]: 'emailAddress',
 };
 
-/** Parses one DER certificate. Malformed input → KeyFileError. */
 /**
  * Node imports an RSA key given as PKCS#1 (RFC 8017 §A.1.1) about 18× faster than as a
  * SubjectPublicKeyInfo (16 µs against 295 µs for RSA-3072): for rsaEncryption keys the BIT STRING
@@ -105,12 +119,15 @@ function importSpki(spki: der.Tlv): KeyObject {
   return createPublicKey({ key: Buffer.from(spki.bytes), format: 'der', type: 'spki' });
 }
 
+/** Parses one DER certificate (RFC 5280 §4.1). Malformed input → KeyFileError. */
 export function parseCertificate(derBytes: Uint8Array): CertInfo {
   const cert = der.parse(derBytes, 'der');
   const c = der.seq(cert, 'Certificate');
-  const tbs = der.seq(c.next(TAG.SEQUENCE, 'tbsCertificate'), 'TBSCertificate');
-  c.next(TAG.SEQUENCE, 'signatureAlgorithm');
-  c.next(TAG.BIT_STRING, 'signatureValue');
+  const tbsT = c.next(TAG.SEQUENCE, 'tbsCertificate');
+  const tbs = der.seq(tbsT, 'TBSCertificate');
+  const sigAlgT = c.next(TAG.SEQUENCE, 'signatureAlgorithm');
+  const sigAlg = der.algorithmIdentifier(sigAlgT, 'signatureAlgorithm');
+  const signatureValue = der.bitString(c.next(TAG.BIT_STRING, 'signatureValue'));
   c.end();
 
   const versionTag = tbs.optional(ctx(0, true));
@@ -122,7 +139,8 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     if (version > 2) throw new KeyFileError(`unknown certificate version ${version + 1}`);
   }
   const serial = der.integerBytes(tbs.next(TAG.INTEGER, 'serialNumber'));
-  tbs.next(TAG.SEQUENCE, 'signature');
+  const innerSigAlgT = tbs.next(TAG.SEQUENCE, 'signature');
+  der.algorithmIdentifier(innerSigAlgT, 'signature'); // §4.1.2.3: read as strictly as the outer one
   const issuerT = tbs.next(TAG.SEQUENCE, 'issuer');
   const validity = der.seq(tbs.next(TAG.SEQUENCE, 'validity'), 'Validity');
   const notBefore = der.time(validity.any('notBefore'));
@@ -160,6 +178,11 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     notBefore,
     notAfter,
     isCA: false,
+    criticalExtensions: [],
+    tbsCertificate: tbsT.bytes,
+    signatureAlgorithm: sigAlg.params ? { oid: sigAlg.oid, params: sigAlg.params.bytes } : { oid: sigAlg.oid },
+    signatureAlgorithmsAgree: Buffer.compare(sigAlgT.bytes, innerSigAlgT.bytes) === 0,
+    signatureValue,
     get subject() { return (subject ??= nameToString(subjectT)); },
     get issuer() { return (issuer ??= nameToString(issuerT)); },
     get fingerprintSha256() { return (fingerprint ??= createHash('sha256').update(cert.bytes).digest('hex')); },
@@ -176,20 +199,26 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
 
   if (extsTag) {
     const list = new der.Reader(extsTag, 'extensions');
-    const exts = der.seq(list.next(TAG.SEQUENCE, 'Extensions'), 'Extensions');
+    const exts = der.seq(list.next(TAG.SEQUENCE, 'Extensions'), 'Extensions').rest();
     list.end();
+    // RFC 5280 §4.1: Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension.
+    if (exts.length === 0) throw new KeyFileError('malformed ASN.1: Extensions: empty');
     const seen = new Set<string>();
-    for (const e of exts.rest()) {
+    const critical: string[] = [];
+    for (const e of exts) {
+      // Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
       const r = der.seq(e, 'Extension');
       const id = der.oid(r.next(TAG.OID, 'extnID'));
-      r.optional(TAG.BOOLEAN); // critical
+      const crit = r.optional(TAG.BOOLEAN);
       const value = r.next(TAG.OCTET_STRING, 'extnValue').content;
       r.end();
       // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
       if (seen.has(id)) throw new KeyFileError(`the certificate repeats extension ${id}`);
       seen.add(id);
+      if (crit && der.boolean(crit)) critical.push(id);
       readExtension(info, id, value);
     }
+    info.criticalExtensions = critical;
   }
   return info;
 }
@@ -202,7 +231,7 @@ function readExtension(info: CertInfo, id: string, value: Uint8Array): void {
       info.subjectKeyIdentifier = t.content;
       return;
     }
-    case OID_AUTHORITY_KEY_ID: {
+    case OID.authorityKeyIdentifier: {
       const r = der.seq(der.parse(value, 'der'), 'AuthorityKeyIdentifier');
       const kid = r.optional(ctx(0, false));
       r.rest();
@@ -220,20 +249,29 @@ function readExtension(info: CertInfo, id: string, value: Uint8Array): void {
       return;
     }
     case OID.extKeyUsage: {
+      // ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId
       const r = der.seq(der.parse(value, 'der'), 'ExtKeyUsageSyntax');
-      info.extKeyUsage = r.rest().map((t) => der.oid(t));
+      const purposes = r.rest().map((t) => der.oid(t));
+      if (purposes.length === 0) throw new KeyFileError('malformed ASN.1: ExtKeyUsageSyntax: empty');
+      info.extKeyUsage = purposes;
       return;
     }
     case OID.basicConstraints: {
+      // BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER (0..MAX) OPTIONAL }
       const r = der.seq(der.parse(value, 'der'), 'BasicConstraints');
       const ca = r.optional(TAG.BOOLEAN);
-      r.rest(); // pathLenConstraint
-      info.isCA = ca ? der.boolean(ca) : false;
+      const pathLen = r.optional(TAG.INTEGER);
+      r.end();
+      const cA = ca ? der.boolean(ca) : false;
+      info.isCA = cA;
+      info.basicConstraints = pathLen ? { cA, pathLenConstraint: der.smallInt(pathLen) } : { cA };
       return;
     }
-    case OID_SUBJECT_ALT_NAME: {
+    case OID.subjectAltName: {
       const r = der.seq(der.parse(value, 'der'), 'GeneralNames');
       for (const g of r.rest()) {
+        // GeneralName (§4.2.1.6) is a CHOICE of context-specific tags [0]..[8]; anything else is malformed.
+        if ((g.tag & 0xc0) !== 0x80) throw new KeyFileError('malformed ASN.1: GeneralName: expected a context-specific tag');
         // GeneralName rfc822Name [1] IMPLICIT IA5String
         if (g.tag === ctx(1, false)) {
           info.email = Buffer.from(g.content).toString('latin1');

@@ -13,27 +13,10 @@ import * as nodeCrypto from 'node:crypto';
 import { createDecipheriv, createHash, pbkdf2, scrypt, type BinaryLike, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
 import { KeyFileError, LimitExceededError, UnsupportedAlgorithmError } from '../errors.js';
+import { CONTENT_CIPHERS, hashByHmacOid } from '../algorithms.js';
 import { OID } from '../oids.js';
 import * as der from './der.js';
 import { TAG } from './der.js';
-
-/** OIDs met only here. (Candidates for src/oids.ts.) */
-export const PBE_OID = {
-  pbes2: '1.2.840.113549.1.5.13', // RFC 8018 §A.4
-  pbkdf2: '1.2.840.113549.1.5.12', // RFC 8018 §A.2
-  scrypt: '1.3.6.1.4.1.11591.4.11', // RFC 7914 §7
-  hmacWithSHA1: '1.2.840.113549.2.7', // RFC 8018 §B.1
-  hmacWithSHA224: '1.2.840.113549.2.8',
-  hmacWithSHA256: '1.2.840.113549.2.9',
-  hmacWithSHA384: '1.2.840.113549.2.10',
-  hmacWithSHA512: '1.2.840.113549.2.11',
-  pbeWithSHAAnd128BitRC4: '1.2.840.113549.1.12.1.1', // RFC 7292 Appendix C
-  pbeWithSHAAnd40BitRC4: '1.2.840.113549.1.12.1.2',
-  pbeWithSHAAnd3KeyTripleDESCBC: '1.2.840.113549.1.12.1.3',
-  pbeWithSHAAnd2KeyTripleDESCBC: '1.2.840.113549.1.12.1.4',
-  pbeWithSHAAnd128BitRC2CBC: '1.2.840.113549.1.12.1.5',
-  pbeWithSHAAnd40BitRC2CBC: '1.2.840.113549.1.12.1.6',
-} as const;
 
 /** Resource limits for password-based KDFs (the jose `maxPBES2Count` model): a file must not buy unbounded work. */
 export interface PbeLimits {
@@ -129,42 +112,26 @@ function checkIterations(iterations: number, limits: PbeLimits | undefined): voi
   if (iterations > max) throw new LimitExceededError(`password-based KDF iteration count ${iterations} exceeds the limit ${max}`);
 }
 
-/** RFC 8018 §B.2 / RFC 3565: the ciphers PBES2 may name, with what node:crypto calls them. */
-const PBES2_CIPHERS: Record<string, { node: string; keyLength: number; ivLength: number }> = {
-  [OID.aes128Cbc]: { node: 'aes-128-cbc', keyLength: 16, ivLength: 16 },
-  [OID.aes192Cbc]: { node: 'aes-192-cbc', keyLength: 24, ivLength: 16 },
-  [OID.aes256Cbc]: { node: 'aes-256-cbc', keyLength: 32, ivLength: 16 },
-  [OID.desEde3Cbc]: { node: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
-};
-
-const PBKDF2_PRFS: Record<string, string> = {
-  [PBE_OID.hmacWithSHA1]: 'sha1',
-  [PBE_OID.hmacWithSHA224]: 'sha224',
-  [PBE_OID.hmacWithSHA256]: 'sha256',
-  [PBE_OID.hmacWithSHA384]: 'sha384',
-  [PBE_OID.hmacWithSHA512]: 'sha512',
-};
-
 /** RFC 7292 Appendix C: the PKCS#12 PBE schemes (always SHA-1 in the KDF). */
 const PKCS12_PBE: Record<string, { cipher: 'des-ede3-cbc' | 'des-ede-cbc' | 'rc2'; keyLength: number; ivLength: number }> = {
-  [PBE_OID.pbeWithSHAAnd3KeyTripleDESCBC]: { cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
-  [PBE_OID.pbeWithSHAAnd2KeyTripleDESCBC]: { cipher: 'des-ede-cbc', keyLength: 16, ivLength: 8 },
-  [PBE_OID.pbeWithSHAAnd128BitRC2CBC]: { cipher: 'rc2', keyLength: 16, ivLength: 8 },
-  [PBE_OID.pbeWithSHAAnd40BitRC2CBC]: { cipher: 'rc2', keyLength: 5, ivLength: 8 },
+  [OID.pbeWithSHAAnd3KeyTripleDESCBC]: { cipher: 'des-ede3-cbc', keyLength: 24, ivLength: 8 },
+  [OID.pbeWithSHAAnd2KeyTripleDESCBC]: { cipher: 'des-ede-cbc', keyLength: 16, ivLength: 8 },
+  [OID.pbeWithSHAAnd128BitRC2CBC]: { cipher: 'rc2', keyLength: 16, ivLength: 8 },
+  [OID.pbeWithSHAAnd40BitRC2CBC]: { cipher: 'rc2', keyLength: 5, ivLength: 8 },
 };
 
 const PBE_NAMES: Record<string, string> = {
-  [PBE_OID.pbeWithSHAAnd128BitRC4]: 'pbeWithSHAAnd128BitRC4',
-  [PBE_OID.pbeWithSHAAnd40BitRC4]: 'pbeWithSHAAnd40BitRC4',
-  '1.2.840.113549.1.5.3': 'pbeWithMD5AndDES-CBC',
-  '1.2.840.113549.1.5.10': 'pbeWithSHA1AndDES-CBC',
-  '1.2.840.113549.1.5.6': 'pbeWithMD5AndRC2-CBC',
-  '1.2.840.113549.1.5.11': 'pbeWithSHA1AndRC2-CBC',
+  [OID.pbeWithSHAAnd128BitRC4]: 'pbeWithSHAAnd128BitRC4',
+  [OID.pbeWithSHAAnd40BitRC4]: 'pbeWithSHAAnd40BitRC4',
+  [OID.pbeWithMD5AndDESCBC]: 'pbeWithMD5AndDES-CBC',
+  [OID.pbeWithSHA1AndDESCBC]: 'pbeWithSHA1AndDES-CBC',
+  [OID.pbeWithMD5AndRC2CBC]: 'pbeWithMD5AndRC2-CBC',
+  [OID.pbeWithSHA1AndRC2CBC]: 'pbeWithSHA1AndRC2-CBC',
 };
 
 /** Whether `oid` names a password-based scheme this module can decrypt (used to decide if a password is needed). */
 export function isSupportedPbe(oid: string): boolean {
-  return oid === PBE_OID.pbes2 || oid in PKCS12_PBE;
+  return oid === OID.pbes2 || oid in PKCS12_PBE;
 }
 
 const pbkdf2Async = promisify(pbkdf2);
@@ -192,7 +159,7 @@ export async function pbeDecrypt(
   ciphertext: Uint8Array,
   limits?: PbeLimits,
 ): Promise<Uint8Array | null> {
-  if (alg.oid === PBE_OID.pbes2) return pbes2Decrypt(alg.params, password, ciphertext, limits);
+  if (alg.oid === OID.pbes2) return pbes2Decrypt(alg.params, password, ciphertext, limits);
   const scheme = PKCS12_PBE[alg.oid];
   if (scheme) {
     // RFC 7292 Appendix C: pkcs-12PbeParams ::= SEQUENCE { salt OCTET STRING, iterations INTEGER }
@@ -222,13 +189,14 @@ async function pbes2Decrypt(params: der.Tlv | undefined, password: Password, cip
   const kdf = der.algorithmIdentifier(r.next(TAG.SEQUENCE, 'keyDerivationFunc'), 'keyDerivationFunc');
   const enc = der.algorithmIdentifier(r.next(TAG.SEQUENCE, 'encryptionScheme'), 'encryptionScheme');
   r.end();
-  const cipher = PBES2_CIPHERS[enc.oid];
+  // RFC 8018 §B.2 / RFC 3565: PBES2 names the same CBC ciphers as CMS content encryption (src/algorithms.ts).
+  const cipher = CONTENT_CIPHERS.find((c) => c.oid === enc.oid);
   if (!cipher) throw new UnsupportedAlgorithmError(`unsupported PBES2 cipher ${enc.oid}`);
   if (!enc.params) throw new KeyFileError('PBES2 cipher without an IV');
   const iv = der.octets(enc.params);
   if (iv.length !== cipher.ivLength) throw new KeyFileError('PBES2 cipher IV has the wrong length');
   const key = await deriveKey(kdf, password.utf8, cipher.keyLength, limits);
-  return cbcDecrypt(cipher.node, key, iv, ciphertext);
+  return cbcDecrypt(cipher.nodeName, key, iv, ciphertext);
 }
 
 /** PBKDF2 (RFC 8018 §A.2) or scrypt (RFC 7914 §7) key derivation for PBES2 (and PBMAC1, RFC 9579). */
@@ -239,7 +207,7 @@ export async function deriveKey(
   limits?: PbeLimits,
 ): Promise<Uint8Array> {
   if (!kdf.params) throw new KeyFileError('key derivation function without parameters');
-  if (kdf.oid === PBE_OID.pbkdf2) {
+  if (kdf.oid === OID.pbkdf2) {
     // PBKDF2-params ::= SEQUENCE { salt CHOICE { specified OCTET STRING, … }, iterationCount INTEGER,
     //                              keyLength INTEGER OPTIONAL, prf AlgorithmIdentifier DEFAULT hmacWithSHA1 }
     const r = der.seq(kdf.params, 'PBKDF2-params');
@@ -252,13 +220,13 @@ export async function deriveKey(
     const length = keyLength ?? declared;
     if (length === undefined) throw new KeyFileError('PBKDF2 without a key length');
     if (declared !== undefined && declared !== length) throw new KeyFileError('PBKDF2 key length does not match the cipher');
-    const prf = prfT ? der.algorithmIdentifier(prfT, 'prf').oid : PBE_OID.hmacWithSHA1;
-    const digest = PBKDF2_PRFS[prf];
+    const prf = prfT ? der.algorithmIdentifier(prfT, 'prf').oid : OID.hmacWithSHA1;
+    const digest = hashByHmacOid(prf)?.name;
     if (!digest) throw new UnsupportedAlgorithmError(`unsupported PBKDF2 PRF ${prf}`);
     checkIterations(iterations, limits);
     return new Uint8Array(await pbkdf2Async(password, salt, iterations, length, digest));
   }
-  if (kdf.oid === PBE_OID.scrypt) {
+  if (kdf.oid === OID.scrypt) {
     // scrypt-params ::= SEQUENCE { salt OCTET STRING, costParameter, blockSize, parallelizationParameter,
     //                              keyLength INTEGER OPTIONAL }
     const r = der.seq(kdf.params, 'scrypt-params');

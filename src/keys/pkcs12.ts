@@ -15,11 +15,11 @@ import { certificateMatchesKey, parseCertificate, type CertInfo } from './certif
 import * as der from './der.js';
 import { TAG, ctx } from './der.js';
 import {
-  PBE_OID, deriveKey, parseEncryptedPrivateKeyInfo, passwordVariants, pbeDecrypt, pkcs12Kdf,
+  deriveKey, parseEncryptedPrivateKeyInfo, passwordVariants, pbeDecrypt, pkcs12Kdf,
   type Password, type PbeLimits,
 } from './pbe.js';
 import { importKey, resolvePassword, type PasswordInput } from './private-key.js';
-import { hashByOid } from '../algorithms.js';
+import { hashByHmacOid, hashByOid } from '../algorithms.js';
 
 export interface Pkcs12 {
   key: KeyObject;
@@ -33,25 +33,6 @@ export interface Pkcs12Options extends PbeLimits {
   /** Most SafeBags read from one file (all levels). Default 1000. */
   maxBags?: number;
 }
-
-/** OIDs met only here. (Candidates for src/oids.ts.) */
-const P12_OID = {
-  encryptedData: '1.2.840.113549.1.7.6', // RFC 5652 §8
-  keyBag: '1.2.840.113549.1.12.10.1.1', // RFC 7292 §4.2
-  pkcs8ShroudedKeyBag: '1.2.840.113549.1.12.10.1.2',
-  certBag: '1.2.840.113549.1.12.10.1.3',
-  safeContentsBag: '1.2.840.113549.1.12.10.1.6',
-  x509Certificate: '1.2.840.113549.1.9.22.1', // RFC 7292 §4.2.3
-  pbmac1: '1.2.840.113549.1.5.14', // RFC 8018 §A.5, RFC 9579
-} as const;
-
-const HMAC_HASHES: Record<string, string> = {
-  [PBE_OID.hmacWithSHA1]: 'sha1',
-  [PBE_OID.hmacWithSHA224]: 'sha224',
-  [PBE_OID.hmacWithSHA256]: 'sha256',
-  [PBE_OID.hmacWithSHA384]: 'sha384',
-  [PBE_OID.hmacWithSHA512]: 'sha512',
-};
 
 const MAX_SAFE_CONTENTS_DEPTH = 4;
 
@@ -110,7 +91,7 @@ export async function loadPkcs12(bytes: Uint8Array, password?: PasswordInput, op
     const { type, content } = contentInfo(ci);
     if (type === OID.data) {
       await readSafeContents(der.octets(content), bags, 0);
-    } else if (type === P12_OID.encryptedData) {
+    } else if (type === OID.encryptedData) {
       await readSafeContents(await decryptEncryptedData(content, bags), bags, 0);
     } else {
       throw new UnsupportedAlgorithmError(`PKCS#12 content of type ${type} (public-key privacy mode) is not supported`);
@@ -158,16 +139,16 @@ async function verifyMac(macData: der.Tlv, data: Uint8Array, password: Password,
 
   let hash: string;
   let key: Uint8Array;
-  if (alg.oid === P12_OID.pbmac1) {
+  if (alg.oid === OID.pbmac1) {
     // PBMAC1-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, messageAuthScheme AlgorithmIdentifier }
     if (!alg.params) throw new KeyFileError('PBMAC1 without parameters');
     const p = der.seq(alg.params, 'PBMAC1-params');
     const kdf = der.algorithmIdentifier(p.next(TAG.SEQUENCE, 'keyDerivationFunc'), 'keyDerivationFunc');
     const mac = der.algorithmIdentifier(p.next(TAG.SEQUENCE, 'messageAuthScheme'), 'messageAuthScheme');
     p.end();
-    const h = HMAC_HASHES[mac.oid];
+    const h = hashByHmacOid(mac.oid)?.name;
     if (!h) throw new UnsupportedAlgorithmError(`unsupported PBMAC1 MAC ${mac.oid}`);
-    if (kdf.oid !== PBE_OID.pbkdf2) throw new UnsupportedAlgorithmError(`unsupported PBMAC1 key derivation ${kdf.oid}`);
+    if (kdf.oid !== OID.pbkdf2) throw new UnsupportedAlgorithmError(`unsupported PBMAC1 key derivation ${kdf.oid}`);
     hash = h;
     key = await deriveKey(kdf, password.utf8, undefined, limits); // RFC 9579 §3: keyLength MUST be present
   } else {
@@ -239,10 +220,10 @@ async function readSafeContents(octets: Uint8Array, bags: Walk, depth: number): 
     r.optional(TAG.SET); // bagAttributes (friendlyName, localKeyId): the key is matched by its public half instead
     r.end();
     switch (bagId) {
-      case P12_OID.keyBag:
+      case OID.keyBag:
         bags.keys.push(importKey(value.bytes, 'pkcs8'));
         break;
-      case P12_OID.pkcs8ShroudedKeyBag: {
+      case OID.pkcs8ShroudedKeyBag: {
         const { alg, data } = parseEncryptedPrivateKeyInfo(value);
         let key: KeyObject | undefined;
         await decryptTrying(alg, data, bags, (plain) => {
@@ -251,7 +232,7 @@ async function readSafeContents(octets: Uint8Array, bags: Walk, depth: number): 
         bags.keys.push(key!);
         break;
       }
-      case P12_OID.certBag: {
+      case OID.certBag: {
         // CertBag ::= SEQUENCE { certId OID, certValue [0] EXPLICIT ANY }; x509Certificate: OCTET STRING of DER
         const c = der.seq(value, 'CertBag');
         const certId = der.oid(c.next(TAG.OID, 'certId'));
@@ -259,10 +240,10 @@ async function readSafeContents(octets: Uint8Array, bags: Walk, depth: number): 
         const certValue = cw.any('certValue');
         cw.end();
         c.end();
-        if (certId === P12_OID.x509Certificate) bags.certs.push(parseCertificate(der.octets(certValue)));
+        if (certId === OID.x509Certificate) bags.certs.push(parseCertificate(der.octets(certValue)));
         break;
       }
-      case P12_OID.safeContentsBag:
+      case OID.safeContentsBag:
         await readSafeContents(value.bytes, bags, depth + 1);
         break;
       default:

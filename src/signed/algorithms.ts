@@ -1,8 +1,8 @@
 /**
- * Signature algorithms for SignedData, described once (STYLE habit 4): signing and verification both
- * dispatch from these tables, and an OID that is not here is an UnsupportedAlgorithmError.
- *
- * (Candidates for src/algorithms.ts once the lead wants them shared.)
+ * Signature algorithms for SignedData and for the certificates on a signer's chain, described once (STYLE
+ * habit 4): signing, SignerInfo verification and certificate verification all dispatch from these tables, and
+ * an OID that is not here is an UnsupportedAlgorithmError. Hashes (name ↔ OID ↔ length) come from the one
+ * table in src/algorithms.ts.
  */
 import { constants, type KeyObject } from 'node:crypto';
 import { OID, oidName } from '../oids.js';
@@ -10,8 +10,7 @@ import { hashByName, hashByOid, type HashName } from '../algorithms.js';
 import { MalformedInputError, UnsupportedAlgorithmError, UsageError } from '../errors.js';
 import { type AlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { TAG, encodeOid, tlv } from '../format/der.js';
-import { children, isContext, oid, sequence, smallInteger } from '../format/asn1.js';
-import { parseStrict } from './ber.js';
+import { children, isContext, oid, sequence, smallInteger, parseBer } from '../format/asn1.js';
 
 /** Digests p7m writes in SignedData (RFC 5754 §2). */
 export type SigningHash = 'sha256' | 'sha384' | 'sha512';
@@ -35,21 +34,29 @@ interface SignatureAlgorithmEntry {
   readonly scheme: SignatureScheme;
   /** Fixed by the OID; absent when the hash comes from the SignerInfo digestAlgorithm (rsaEncryption) or parameters (PSS). */
   readonly hash?: HashName;
+  /** Accepted as a SignerInfo signatureAlgorithm (RFC 5652 §5.3). */
+  readonly signerInfo: boolean;
+  /** Accepted as a certificate's signatureAlgorithm on a path (RFC 5280 §4.1.1.2). */
+  readonly certificate: boolean;
 }
 
 /**
- * RFC 3370 §3.2 / RFC 5754 §3.2: rsaEncryption (hash from digestAlgorithm) or shaNNNWithRSAEncryption;
- * RFC 4056: id-RSASSA-PSS with parameters; RFC 5758 §3.2 / RFC 5753: ecdsa-with-SHAnnn.
+ * RFC 3370 §3.2 / RFC 5754 §3.2: rsaEncryption (hash from digestAlgorithm; SignerInfo only) or
+ * shaNNNWithRSAEncryption; RFC 4056: id-RSASSA-PSS with parameters; RFC 5758 §3.2 / RFC 5753: ecdsa-with-SHAnnn.
+ * SHA-1 and MD5 are absent: refused on SignerInfos and on certificates (RFC 8551 §2.1, RFC 8550 §4.1). The SHA-224
+ * ones are accepted on certificates only, as before this table covered both.
  */
 const SIGNATURE_ALGORITHMS: readonly SignatureAlgorithmEntry[] = [
-  { oid: OID.rsaEncryption, scheme: 'rsa-pkcs1' },
-  { oid: OID.sha256WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha256' },
-  { oid: OID.sha384WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha384' },
-  { oid: OID.sha512WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha512' },
-  { oid: OID.rsassaPss, scheme: 'rsa-pss' },
-  { oid: OID.ecdsaWithSHA256, scheme: 'ecdsa', hash: 'sha256' },
-  { oid: OID.ecdsaWithSHA384, scheme: 'ecdsa', hash: 'sha384' },
-  { oid: OID.ecdsaWithSHA512, scheme: 'ecdsa', hash: 'sha512' },
+  { oid: OID.rsaEncryption, scheme: 'rsa-pkcs1', signerInfo: true, certificate: false },
+  { oid: OID.sha224WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha224', signerInfo: false, certificate: true },
+  { oid: OID.sha256WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha256', signerInfo: true, certificate: true },
+  { oid: OID.sha384WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha384', signerInfo: true, certificate: true },
+  { oid: OID.sha512WithRSAEncryption, scheme: 'rsa-pkcs1', hash: 'sha512', signerInfo: true, certificate: true },
+  { oid: OID.rsassaPss, scheme: 'rsa-pss', signerInfo: true, certificate: true },
+  { oid: OID.ecdsaWithSHA224, scheme: 'ecdsa', hash: 'sha224', signerInfo: false, certificate: true },
+  { oid: OID.ecdsaWithSHA256, scheme: 'ecdsa', hash: 'sha256', signerInfo: true, certificate: true },
+  { oid: OID.ecdsaWithSHA384, scheme: 'ecdsa', hash: 'sha384', signerInfo: true, certificate: true },
+  { oid: OID.ecdsaWithSHA512, scheme: 'ecdsa', hash: 'sha512', signerInfo: true, certificate: true },
 ];
 
 const ECDSA_OID_BY_HASH: Record<SigningHash, string> = {
@@ -140,7 +147,7 @@ function encodeSmallInteger(n: number): Uint8Array {
  * signature OID must agree with the digestAlgorithm (RFC 5754 §3: the same hash is used for both).
  */
 export function verificationParams(sigAlg: AlgorithmIdentifier, digest: HashName): SignatureParams {
-  const entry = SIGNATURE_ALGORITHMS.find((e) => e.oid === sigAlg.oid);
+  const entry = SIGNATURE_ALGORITHMS.find((e) => e.oid === sigAlg.oid && e.signerInfo);
   if (!entry) {
     throw new UnsupportedAlgorithmError(`unsupported signature algorithm ${oidName(sigAlg.oid) ?? 'unknown'} (${sigAlg.oid})`);
   }
@@ -157,11 +164,29 @@ export function verificationParams(sigAlg: AlgorithmIdentifier, digest: HashName
   return { scheme: entry.scheme, hash: digest };
 }
 
+/** Whether certificates signed with this algorithm may stand on a path (chain.ts). */
+export function acceptedCertificateSignature(oid: string): boolean {
+  return SIGNATURE_ALGORITHMS.some((e) => e.oid === oid && e.certificate);
+}
+
+/**
+ * What a certificate's signatureAlgorithm means (RFC 5280 §4.1.1.2): the hash is fixed by the OID, or by the
+ * RSASSA-PSS parameters (RFC 4055 §3.1). UnsupportedAlgorithmError / MalformedInputError otherwise.
+ */
+export function certificateSignatureParams(sigAlg: AlgorithmIdentifier): SignatureParams {
+  const entry = SIGNATURE_ALGORITHMS.find((e) => e.oid === sigAlg.oid && e.certificate);
+  if (!entry) {
+    throw new UnsupportedAlgorithmError(`unsupported certificate signature algorithm ${oidName(sigAlg.oid) ?? 'unknown'} (${sigAlg.oid})`);
+  }
+  if (entry.scheme === 'rsa-pss') return { scheme: 'rsa-pss', ...decodePssParams(sigAlg.params) };
+  return { scheme: entry.scheme, hash: entry.hash! };
+}
+
 /** RSASSA-PSS-params with the RFC 4055 §3.1 defaults; MGF1 must use the signature hash (what node:crypto does). */
 function decodePssParams(params: Uint8Array | undefined): { hash: HashName; saltLength: number } {
   const what = 'rsassa-pss parameters';
   if (!params) throw new MalformedInputError(`${what} missing`);
-  const fields = sequence(parseStrict(params, what), what, 0, 4);
+  const fields = sequence(parseBer(params, what), what, 0, 4);
   let hashOid: string = OID.sha1;
   let mgfHashOid: string = OID.sha1;
   let saltLength = 20;

@@ -8,8 +8,7 @@
  */
 import { MalformedInputError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
-import { type Node, children, isUniversal, octetString, oid, rawBytes, sequence } from '../format/asn1.js';
-import { parseStrict } from './ber.js';
+import { type Node, children, isUniversal, octetString, oid, rawBytes, sequence, parseBer } from '../format/asn1.js';
 import { TAG, encodeOid, tlv } from '../format/der.js';
 import { concatBytes } from '../stream/ber-reader.js';
 import { decodeTime, encodeTime } from './time.js';
@@ -139,5 +138,5 @@ export function parseSignedAttributes(n: Node): ParsedSignedAttributes {
 
 /** Parse a stand-alone DER SET OF Attribute (tests and inspection). */
 export function parseSignedAttributesDer(der: Uint8Array): ParsedSignedAttributes {
-  return parseSignedAttributes(parseStrict(der, 'signed attributes'));
+  return parseSignedAttributes(parseBer(der, 'signed attributes'));
 }

@@ -13,37 +13,37 @@
  * A trust anchor is the certificate given, taken as trusted: its own signature is not checked, and the
  * signer's certificate may itself be an anchor (a pinned self-signed signer).
  * Revocation is not checked (no CRL or OCSP): see docs/replay.md.
+ *
+ * Certificates are src/keys/certificate.ts's CertInfo, the one certificate parser; a link's signature is checked
+ * here over the TBSCertificate bytes with node:crypto, dispatched from the table in ./algorithms.ts.
  */
+import { type KeyObject, verify as nodeVerify } from 'node:crypto';
 import { ExpiredSignerError, UntrustedSignerError } from '../errors.js';
+import type { CertInfo } from '../keys/certificate.js';
 import { OID, oidName } from '../oids.js';
-import { KEY_USAGE, type ParsedCertificate, bytesEqual, validAt } from './certificate.js';
+import { acceptedCertificateSignature, certificateSignatureParams, keyFitsScheme, nodeKeyOptions } from './algorithms.js';
 
 /** Deepest path searched (intermediates between signer and anchor). */
 const MAX_PATH_LENGTH = 8;
 /** Bound on signature checks while searching, so that a message stuffed with look-alike certificates stays cheap. */
 const MAX_LINK_CHECKS = 64;
 
-const ANY_EKU = '2.5.29.37.0';
-
-/** Certificate signature algorithms accepted on a path. SHA-1 and MD5 are refused (RFC 8550 §4.1 deprecations). */
-const ACCEPTED_CERT_SIGNATURES = new Set<string>([
-  OID.sha256WithRSAEncryption, OID.sha384WithRSAEncryption, OID.sha512WithRSAEncryption, OID.rsassaPss,
-  OID.ecdsaWithSHA256, OID.ecdsaWithSHA384, OID.ecdsaWithSHA512,
-  '1.2.840.113549.1.1.14', // sha224WithRSAEncryption
-  '1.2.840.10045.4.3.1', // ecdsa-with-SHA224
+/** Extensions whose meaning p7m either enforces or may safely ignore when marked critical (RFC 5280 §4.2). */
+const UNDERSTOOD_EXTENSIONS = new Set<string>([
+  OID.keyUsage, OID.basicConstraints, OID.extKeyUsage, OID.subjectKeyIdentifier, OID.authorityKeyIdentifier, OID.subjectAltName,
 ]);
 
 export interface PathOptions {
-  readonly signer: ParsedCertificate;
+  readonly signer: CertInfo;
   /** Certificates the message carries (may include the signer and anchors; duplicates are harmless). */
-  readonly pool: readonly ParsedCertificate[];
-  readonly anchors: readonly ParsedCertificate[];
+  readonly pool: readonly CertInfo[];
+  readonly anchors: readonly CertInfo[];
   /** Instants at which every certificate must be valid (the signing time, and now). */
   readonly times: readonly Date[];
 }
 
 /** The validated path, signer first, anchor last. Throws UntrustedSignerError or ExpiredSignerError. */
-export function validatePath(o: PathOptions): ParsedCertificate[] {
+export function validatePath(o: PathOptions): CertInfo[] {
   const candidates = findPaths(o);
   if (candidates.length === 0) {
     throw new UntrustedSignerError(`no chain from the signer ${o.signer.subject} to a trusted certificate`);
@@ -60,18 +60,18 @@ export function validatePath(o: PathOptions): ParsedCertificate[] {
   throw first!;
 }
 
-function findPaths(o: PathOptions): ParsedCertificate[][] {
-  const out: ParsedCertificate[][] = [];
+function findPaths(o: PathOptions): CertInfo[][] {
+  const out: CertInfo[][] = [];
   let checks = 0;
-  const signs = (child: ParsedCertificate, issuer: ParsedCertificate): boolean => {
+  const signs = (child: CertInfo, issuer: CertInfo): boolean => {
     if (!bytesEqual(child.issuerDer, issuer.subjectDer)) return false;
     if (++checks > MAX_LINK_CHECKS) return false;
-    try { return child.x509.verify(issuer.publicKey); } catch { return false; }
+    return signedBy(child, issuer.publicKey);
   };
-  const walk = (path: ParsedCertificate[]): void => {
+  const walk = (path: CertInfo[]): void => {
     const cur = path[path.length - 1]!;
     if (o.anchors.some((a) => bytesEqual(a.der, cur.der))) { out.push(path); return; }
-    if (!ACCEPTED_CERT_SIGNATURES.has(cur.signatureAlgorithm)) return;
+    if (!acceptedCertificateSignature(cur.signatureAlgorithm.oid)) return;
     for (const a of o.anchors) if (signs(cur, a)) out.push([...path, a]);
     if (path.length > MAX_PATH_LENGTH) return;
     for (const c of o.pool) {
@@ -83,7 +83,32 @@ function findPaths(o: PathOptions): ParsedCertificate[][] {
   return out;
 }
 
-function checkPath(path: readonly ParsedCertificate[], times: readonly Date[]): void {
+/**
+ * Whether `key` made the certificate's signature (RFC 5280 §4.1.1.3: over the DER tbsCertificate). What OpenSSL's
+ * X509_verify checks, which this replaces: inner and outer signature algorithms the same (§4.1.2.3), a signature of
+ * whole octets, a key of the algorithm's type. Any failure, a malformed PSS parameter included, is "not signed by".
+ */
+function signedBy(c: CertInfo, key: KeyObject): boolean {
+  if (!c.signatureAlgorithmsAgree || c.signatureValue.unused !== 0) return false;
+  try {
+    const p = certificateSignatureParams(c.signatureAlgorithm);
+    if (!keyFitsScheme(key, p.scheme)) return false;
+    return nodeVerify(p.hash, c.tbsCertificate, nodeKeyOptions(key, p), c.signatureValue.bits);
+  } catch {
+    return false;
+  }
+}
+
+/** Validity check: both bounds inclusive (RFC 5280 §4.1.2.5). */
+function validAt(c: CertInfo, t: Date): boolean {
+  return c.notBefore.getTime() <= t.getTime() && t.getTime() <= c.notAfter.getTime();
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+function checkPath(path: readonly CertInfo[], times: readonly Date[]): void {
   path.forEach((c, i) => {
     const role = i === 0 ? 'signer' : i === path.length - 1 ? 'trust anchor' : 'intermediate';
     for (const t of times) {
@@ -93,11 +118,12 @@ function checkPath(path: readonly ParsedCertificate[], times: readonly Date[]): 
         );
       }
     }
-    if (c.unknownCritical.length > 0) {
-      throw new UntrustedSignerError(`${role} certificate ${c.subject} has an unsupported critical extension ${c.unknownCritical.map((x) => oidName(x) ?? x).join(', ')}`);
+    const unknownCritical = c.criticalExtensions.filter((x) => !UNDERSTOOD_EXTENSIONS.has(x));
+    if (unknownCritical.length > 0) {
+      throw new UntrustedSignerError(`${role} certificate ${c.subject} has an unsupported critical extension ${unknownCritical.map((x) => oidName(x) ?? x).join(', ')}`);
     }
     if (i === 0) {
-      if (c.keyUsage && !c.keyUsage.has(KEY_USAGE.digitalSignature) && !c.keyUsage.has(KEY_USAGE.nonRepudiation)) {
+      if (c.keyUsage && !c.keyUsage.digitalSignature && !c.keyUsage.nonRepudiation) {
         throw new UntrustedSignerError(`signer certificate ${c.subject} is not allowed to sign: keyUsage lacks digitalSignature`);
       }
       if (c.extKeyUsage && !c.extKeyUsage.includes(OID.emailProtection)) {
@@ -110,14 +136,15 @@ function checkPath(path: readonly ParsedCertificate[], times: readonly Date[]): 
     if (c.basicConstraints ? !c.basicConstraints.cA : !isAnchor) {
       throw new UntrustedSignerError(`${role} certificate ${c.subject} is not a CA (basicConstraints)`);
     }
-    if (c.keyUsage && !c.keyUsage.has(KEY_USAGE.keyCertSign)) {
+    if (c.keyUsage && !c.keyUsage.keyCertSign) {
       throw new UntrustedSignerError(`${role} certificate ${c.subject} may not sign certificates (keyUsage lacks keyCertSign)`);
     }
     const below = i - 1; // intermediates between this issuer and the signer
-    if (c.basicConstraints?.pathLen !== undefined && below > c.basicConstraints.pathLen) {
-      throw new UntrustedSignerError(`${role} certificate ${c.subject} allows a path of ${c.basicConstraints.pathLen} intermediates, the chain has ${below}`);
+    const pathLen = c.basicConstraints?.pathLenConstraint;
+    if (pathLen !== undefined && below > pathLen) {
+      throw new UntrustedSignerError(`${role} certificate ${c.subject} allows a path of ${pathLen} intermediates, the chain has ${below}`);
     }
-    if (c.extKeyUsage && !c.extKeyUsage.includes(OID.emailProtection) && !c.extKeyUsage.includes(ANY_EKU)) {
+    if (c.extKeyUsage && !c.extKeyUsage.includes(OID.emailProtection) && !c.extKeyUsage.includes(OID.anyExtendedKeyUsage)) {
       throw new UntrustedSignerError(`${role} certificate ${c.subject} is restricted to purposes other than email protection (extKeyUsage)`);
     }
   });

@@ -6,9 +6,8 @@
  */
 import { UnsupportedContentError } from '../errors.js';
 import { oidName } from '../oids.js';
-import { children, isContext, oid, rawBytes, sequence } from '../format/asn1.js';
+import { children, isContext, oid, rawBytes, sequence, parseBer } from '../format/asn1.js';
 import { TAG, encodeOid, tlv } from '../format/der.js';
-import { parseStrict } from './ber.js';
 
 export function wrapContentInfo(contentType: string, bare: Uint8Array): Uint8Array {
   return tlv(TAG.SEQUENCE, encodeOid(contentType), tlv(TAG.CONTEXT_0_CONSTRUCTED, bare));
@@ -16,7 +15,7 @@ export function wrapContentInfo(contentType: string, bare: Uint8Array): Uint8Arr
 
 /** The content of a ContentInfo of the expected type, as encoded. */
 export function unwrapContentInfo(der: Uint8Array, expected: string): Uint8Array {
-  const [t, explicit] = sequence(parseStrict(der, 'ContentInfo'), 'ContentInfo', 2, 2);
+  const [t, explicit] = sequence(parseBer(der, 'ContentInfo'), 'ContentInfo', 2, 2);
   const type = oid(t!, 'ContentInfo content type');
   if (type !== expected) {
     throw new UnsupportedContentError(`expected ${oidName(expected) ?? expected}, got ${oidName(type) ?? type} (${type})`);

@@ -12,8 +12,7 @@
  */
 import { LimitExceededError, MalformedInputError, UnsupportedContentError, UsageError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
-import { type Node, children, elementsOf, rawBytes, scanBer, smallInteger } from '../format/asn1.js';
-import { parseStrict } from './ber.js';
+import { type Node, children, elementsOf, rawBytes, scanBer, smallInteger, parseBer } from '../format/asn1.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { type BerHeader, BerReader } from '../stream/ber-reader.js';
 import { Frames, expectTag, octetStringContent } from '../stream/frames.js';
@@ -85,7 +84,7 @@ export async function readSignedData(
   const readOid = async (what: string): Promise<string> => {
     const h = await expectTag(r, 0x06, what);
     if (h.length! > limits.maxOidBytes) throw new LimitExceededError(`${what}: object identifier longer than ${limits.maxOidBytes} bytes`);
-    const node = parseStrict(await element(h, what), what);
+    const node = parseBer(await element(h, what), what);
     return (node as unknown as { getValue(): string }).getValue();
   };
 
@@ -104,10 +103,10 @@ export async function readSignedData(
   f.open(sd, 'SignedData');
   budgetStart = r.offset;
 
-  const version = smallInteger(parseStrict(await element(await expectTag(r, 0x02, 'SignedData version'), 'SignedData version'), 'SignedData version'), 'SignedData version');
+  const version = smallInteger(parseBer(await element(await expectTag(r, 0x02, 'SignedData version'), 'SignedData version'), 'SignedData version'), 'SignedData version');
   if (![1, 3, 4, 5].includes(version)) throw new MalformedInputError(`unknown SignedData version ${version}`);
 
-  const daNode = parseStrict(await element(await expectTag(r, 0x31, 'digestAlgorithms'), 'digestAlgorithms'), 'digestAlgorithms', { maxDepth: 8 });
+  const daNode = parseBer(await element(await expectTag(r, 0x31, 'digestAlgorithms'), 'digestAlgorithms'), 'digestAlgorithms', { maxDepth: 8 });
   const digestAlgorithms = children(daNode, 'digestAlgorithms').map((n) => decodeAlgorithmIdentifier(n, 'digest algorithm'));
   if (new Set(digestAlgorithms.map((a) => a.oid)).size > MAX_DIGEST_ALGORITHMS) {
     throw new LimitExceededError(`more than ${MAX_DIGEST_ALGORITHMS} digest algorithms`);
@@ -155,7 +154,7 @@ export async function readSignedData(
       h = await r.readHeader();
     }
     if (h.tag !== 0x31) throw new MalformedInputError('malformed SignedData: expected signerInfos');
-    const siNode: Node = parseStrict(await element(h, 'signerInfos'), 'signerInfos', { maxDepth: limits.maxDepth });
+    const siNode: Node = parseBer(await element(h, 'signerInfos'), 'signerInfos', { maxDepth: limits.maxDepth });
     const signerInfos = children(siNode, 'signerInfos').map(rawBytes);
     if (signerInfos.length > MAX_SIGNER_INFOS) throw new LimitExceededError(`more than ${MAX_SIGNER_INFOS} signers`);
     await f.close(); // SignedData

@@ -10,7 +10,7 @@ import { CONTENT_IDENTIFIER_LENGTH, encodeSignedAttributes } from './attributes.
 import {
   type SignatureParams, type SigningHash, digestAlgorithmIdentifier, nodeKeyOptions, signatureAlgorithmIdentifier, signingParams,
 } from './algorithms.js';
-import { type ParsedCertificate, parseCertificate } from './certificate.js';
+import { type CertInfo, parseCertificate } from '../keys/certificate.js';
 import {
   type SignedDataParts, type SignerId, encodeSignedData, encodeSignerInfo, signedDataStreamHeader, signedDataStreamSegment,
   signedDataStreamTrailer, signedDataVersion,
@@ -124,16 +124,18 @@ export class SignedDataBuilder {
   }
 }
 
-function readCertificate(der: Uint8Array, what: string): ParsedCertificate {
+function readCertificate(der: Uint8Array, what: string): CertInfo {
   try {
-    return parseCertificate(der, what);
+    const c = parseCertificate(der);
+    void c.subject; // a malformed subject Name fails here, at sign time, not in a later message
+    return c;
   } catch (e) {
     if (e instanceof P7mError) throw new KeyFileError(`the ${what} cannot be read: ${e.message}`, { cause: e });
     throw e;
   }
 }
 
-function signerId(c: ParsedCertificate, rid: 'issuer-serial' | 'ski'): SignerId {
+function signerId(c: CertInfo, rid: 'issuer-serial' | 'ski'): SignerId {
   if (rid === 'issuer-serial') return { kind: 'issuerSerial', issuerDer: c.issuerDer, serial: c.serial };
   if (rid !== 'ski') throw new UsageError(`unknown signer identifier kind ${String(rid)}`);
   if (!c.subjectKeyIdentifier) throw new UsageError('the signer certificate has no subjectKeyIdentifier: use issuer-serial');

@@ -9,8 +9,7 @@
  */
 import { MalformedInputError } from '../errors.js';
 import { OID } from '../oids.js';
-import { type Node, integerBytes, isContext, isUniversal, octetString, octets, sequence, smallInteger, rawBytes } from '../format/asn1.js';
-import { parseStrict } from './ber.js';
+import { type Node, integerBytes, isContext, isUniversal, octetString, octets, sequence, smallInteger, rawBytes, parseBer } from '../format/asn1.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier, encodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
 import { EOC, TAG, encodeOid, encodeSmallInt, header, indefiniteHeader, tlv } from '../format/der.js';
 import { concatBytes } from '../stream/ber-reader.js';
@@ -32,7 +31,7 @@ export interface SignerInfo {
 
 export function decodeSignerInfo(der: Uint8Array): SignerInfo {
   const what = 'SignerInfo';
-  const f = sequence(parseStrict(der, what, { maxDepth: 32 }), what, 5, 7);
+  const f = sequence(parseBer(der, what, { maxDepth: 32 }), what, 5, 7);
   const version = smallInteger(f[0]!, `${what} version`);
   const sidNode = f[1]!;
   let sid: SignerId;

@@ -14,7 +14,7 @@
  * Streaming: readSignedData() yields the content; a SignedDataVerifier hashes it on the way past and
  * checks the trailer at the end. verify() is that pipeline over a buffer.
  */
-import { createHash, timingSafeEqual, verify as nodeVerify, type Hash } from 'node:crypto';
+import { X509Certificate, createHash, timingSafeEqual, verify as nodeVerify, type Hash } from 'node:crypto';
 import type { HashName } from '../algorithms.js';
 import {
   BadSignatureError, KeyFileError, MalformedInputError, MissingReplayAttributesError, P7mError,
@@ -24,8 +24,8 @@ import { oidName } from '../oids.js';
 import { parseSignedAttributes } from './attributes.js';
 import { type FreshnessPolicy, checkFreshness } from './freshness.js';
 import { type SignatureScheme, keyFitsScheme, nodeKeyOptions, verificationParams, verifyHashByOid } from './algorithms.js';
-import { type ParsedCertificate, bytesEqual, parseCertificate } from './certificate.js';
-import { validatePath } from './chain.js';
+import { type CertInfo, parseCertificate } from '../keys/certificate.js';
+import { bytesEqual, validatePath } from './chain.js';
 import { type SignedDataHeader, type SignedDataLimits, type SignedDataTrailer, DEFAULT_SIGNED_DATA_LIMITS, readSignedData } from './reader.js';
 import { type SignerId, decodeSignerInfo } from './signer-info.js';
 
@@ -86,7 +86,7 @@ export interface VerifyResult extends SignatureCheck {
 /** Hashes the content as it streams past, then checks the trailer. */
 export class SignedDataVerifier {
   private readonly digests = new Map<string, Hash>();
-  private readonly anchors: ParsedCertificate[];
+  private readonly anchors: CertInfo[];
   private finished = false;
 
   constructor(private readonly header: SignedDataHeader, private readonly policy: VerifyPolicy) {
@@ -95,7 +95,7 @@ export class SignedDataVerifier {
       if (v !== undefined && !(v >= 0)) throw new UsageError(`${name} must be a non-negative duration`);
     }
     this.anchors = policy.trust.map((der, i) => {
-      try { return parseCertificate(der, `trust anchor ${i + 1}`); } catch (e) {
+      try { return readCertificate(der); } catch (e) {
         throw e instanceof P7mError ? new KeyFileError(`trust anchor ${i + 1} cannot be read: ${e.message}`, { cause: e }) : e;
       }
     });
@@ -140,7 +140,12 @@ export class SignedDataVerifier {
     }
     const params = verificationParams(si.signatureAlgorithm, hashName);
 
-    const pool = trailer.certificates.map((der, i) => parseCertificate(der, `message certificate ${i + 1}`));
+    const pool = trailer.certificates.map((der, i) => {
+      // A certificate the message carries is part of the message: its faults are MalformedInputErrors.
+      try { return readCertificate(der); } catch (e) {
+        throw e instanceof KeyFileError ? new MalformedInputError(`malformed message certificate ${i + 1}: ${e.message}`, { cause: e }) : e;
+      }
+    });
     const signer = findSigner(si.sid, [...pool, ...this.anchors]);
     if (!signer) throw new UntrustedSignerError('the signer certificate is neither in the message nor among the trust anchors');
 
@@ -197,7 +202,24 @@ export class SignedDataVerifier {
   }
 }
 
-function findSigner(sid: SignerId, certs: readonly ParsedCertificate[]): ParsedCertificate | undefined {
+/**
+ * parseCertificate, with two checks at the verifier's boundary: the subject Name read at once (it is formatted
+ * lazily, and a malformed Name must fail here as the certificate's fault, not inside a chain error's message), and
+ * node:crypto (OpenSSL) able to read the certificate, which is stricter than the DER walk in places (a universal
+ * tag 0, an issuer Name's structure): a certificate OpenSSL refuses is malformed here, as it always was.
+ */
+function readCertificate(der: Uint8Array): CertInfo {
+  const c = parseCertificate(der);
+  void c.subject;
+  try {
+    new X509Certificate(der);
+  } catch (e) {
+    throw new KeyFileError('node:crypto cannot read the certificate', { cause: e });
+  }
+  return c;
+}
+
+function findSigner(sid: SignerId, certs: readonly CertInfo[]): CertInfo | undefined {
   return certs.find((c) => sid.kind === 'ski'
     ? c.subjectKeyIdentifier !== undefined && bytesEqual(c.subjectKeyIdentifier, sid.ski)
     : bytesEqual(c.issuerDer, sid.issuerDer) && bytesEqual(c.serial, sid.serial));
