@@ -81,9 +81,42 @@ export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string)
   return { trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null };
 }
 
-export function signedOptions(v: Record<string, unknown>): { digest: 'sha256' | 'sha384' | 'sha512' | undefined; pss: boolean; rid: 'issuer-serial' | 'ski' } {
-  const digest = v.digest === undefined ? undefined : oneOf(v.digest, ['sha256', 'sha384', 'sha512'] as const, '--digest', 'sha256');
-  return { digest, pss: v.pss === true, rid: oneOf(v['signer-rid'], ['issuer-serial', 'ski'] as const, '--signer-rid', 'issuer-serial') };
+/** The digest names `--digest` / `--sign-digest` take (src/signed/algorithms.ts SIGNING_HASHES). */
+const SIGNING_DIGESTS = ['sha256', 'sha384', 'sha512'] as const;
+export type SigningDigest = (typeof SIGNING_DIGESTS)[number];
+
+/**
+ * The signature choices, named the same on every command: `sign` takes `--digest` and `--pss`,
+ * `encrypt` (which signs before it envelopes) the same with `prefix` 'sign-': `--sign-digest`, `--sign-pss`.
+ */
+export function signatureOptions(prefix: '' | 'sign-'): Options {
+  return { [`${prefix}digest`]: { type: 'string' }, [`${prefix}pss`]: { type: 'boolean' } };
+}
+
+export function signatureHelp(prefix: '' | 'sign-'): string {
+  const pad = (s: string): string => s.padEnd(prefix === '' ? 21 : 23);
+  return `  ${pad(`--${prefix}digest HASH`)}sha256 (default; sha384 for an EC P-384 key), sha384 or sha512
+  ${pad(`--${prefix}pss`)}RSASSA-PSS (RFC 4056) instead of PKCS#1 v1.5 (RSA keys)
+`;
+}
+
+export interface SignatureChoice { digest: SigningDigest | undefined; pss: boolean }
+
+/** Validates `--[sign-]digest` and `--[sign-]pss` (before any file is read). */
+export function signatureChoice(v: Record<string, unknown>, prefix: '' | 'sign-'): SignatureChoice {
+  const d = v[`${prefix}digest`];
+  const digest = d === undefined ? undefined : oneOf(d, SIGNING_DIGESTS, `--${prefix}digest`, 'sha256');
+  return { digest, pss: v[`${prefix}pss`] === true };
+}
+
+/** Refuses `--[sign-]pss` for a key that is not RSA, naming the option (the library's error would not). */
+export function checkSignatureChoice(choice: SignatureChoice, signer: LoadedSigner, prefix: '' | 'sign-'): void {
+  const kind = signer.signerKey.asymmetricKeyType;
+  if (choice.pss && kind !== 'rsa' && kind !== 'rsa-pss') throw new UsageError(`--${prefix}pss applies to RSA keys only (the signing key is ${kind ?? 'unknown'})`);
+}
+
+export function signedOptions(v: Record<string, unknown>): SignatureChoice & { rid: 'issuer-serial' | 'ski' } {
+  return { ...signatureChoice(v, ''), rid: oneOf(v['signer-rid'], ['issuer-serial', 'ski'] as const, '--signer-rid', 'issuer-serial') };
 }
 
 export function describeSigner(check: { signer: { subject: string; email?: string; fingerprintSha256: string }; signingTime?: Date }): string {

@@ -8,5 +8,6 @@ export type { SignedDataHeader, SignedDataTrailer, SignedDataStream, SignedDataL
 export { tripleWrap, verifyTripleWrapped } from './triple-wrap.js';
 export type { TripleWrapOptions, TripleUnwrapOptions, TripleUnwrapResult, EncryptCallback, DecryptCallback } from './triple-wrap.js';
 export { wrapContentInfo, unwrapContentInfo } from './content-info.js';
+export { clearSignedStream, type ClearSignOptions } from './clear-sign.js';
 export { parseDuration } from './duration.js';
 export type { SigningHash } from './algorithms.js';

@@ -33,7 +33,8 @@ export const MAX_MULTIPART_SIGNED_BYTES = 64 * 1024 * 1024;
 export const MAX_HEADER_BYTES = 64 * 1024;
 /** RFC 2046 §5.1.1: a boundary is 1 to 70 of these characters, not ending in a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-/** RFC 8551 §3.5.3 names application/pkcs7-signature; older clients write the x- form. */
+/** RFC 8551 §3.5.3 names application/pkcs7-signature (what p7m writes); older clients write the x- form. */
+export const SIGNATURE_TYPE = 'application/pkcs7-signature';
 const SIGNATURE_TYPES = new Set(['application/pkcs7-signature', 'application/x-pkcs7-signature']);
 
 export interface MultipartSigned {
@@ -190,6 +191,85 @@ export function canonicalLineEnds(part: Uint8Array): Uint8Array {
   return new Uint8Array(out.buffer, out.byteOffset, o);
 }
 
+/**
+ * The canonical form of content being clear-signed (RFC 8551 §3.1.1: every line ends in CRLF), made
+ * exactly as `openssl cms -sign` makes it without -binary (crypto/asn1/asn_mime.c SMIME_crlf_copy): a
+ * line end, with any CRs before it, becomes CRLF; CRs that end the content are dropped. openssl's
+ * multipart reader strips those CRs too, so with any other form the two readers would disagree on the
+ * signed bytes. Streams: `push` each chunk, then `end`.
+ */
+export function lineEndCanonicaliser(): { push(chunk: Uint8Array): Uint8Array; end(): Uint8Array } {
+  let heldCr = 0; // CRs that ended the previous chunk: kept or dropped depending on what follows
+  return {
+    push(chunk) {
+      let trail = 0;
+      while (trail < chunk.length && chunk[chunk.length - 1 - trail] === 0x0d) trail++;
+      const body = chunk.subarray(0, chunk.length - trail);
+      if (body.length === 0) { heldCr += trail; return body; }
+      const held = heldCr;
+      heldCr = trail;
+      if (held === 0 && !body.includes(0x0a)) return body;
+      return Buffer.from(('\r'.repeat(held) + latin1(body)).replace(/\r*\n/g, '\r\n'), 'latin1');
+    },
+    end() { heldCr = 0; return new Uint8Array(0); },
+  };
+}
+
+/** RFC 8551 §3.5.3.2: the micalg parameter names the digest of the SignerInfo. */
+export const MICALG: Readonly<Record<'sha256' | 'sha384' | 'sha512', string>> = { sha256: 'sha-256', sha384: 'sha-384', sha512: 'sha-512' };
+
+/** A boundary for one message: 128 random bits, so that no content can contain it by chance (RFC 2046 §5.1.1). */
+export function newBoundary(random: Uint8Array): string {
+  return `----=_p7m_${Buffer.from(random).toString('hex')}`;
+}
+
+const crlf = (lines: string[]): Uint8Array => Buffer.from(lines.map((l) => `${l}\r\n`).join(''), 'latin1');
+
+/**
+ * The framing of a clear-signed entity p7m writes (RFC 8551 §3.5.3), CRLF throughout:
+ * `head` up to the first part, the content, `between` (the line break that belongs to the delimiter,
+ * RFC 2046 §5.1.1, then the signature part's headers), the base64 signature, `close`.
+ */
+export function multipartSignedFrame(boundary: string, micalg: string): { head: Uint8Array; between: Uint8Array; close: Uint8Array } {
+  if (!BOUNDARY.test(boundary)) throw new MalformedInputError(`boundary ${JSON.stringify(boundary)} is not valid (RFC 2046 §5.1.1)`);
+  return {
+    head: crlf([
+      'MIME-Version: 1.0',
+      `Content-Type: multipart/signed; protocol="${SIGNATURE_TYPE}"; micalg=${micalg};`,
+      `\tboundary="${boundary}"`,
+      '',
+      'This is an S/MIME signed message',
+      '',
+      `--${boundary}`,
+    ]),
+    between: crlf([
+      '',
+      `--${boundary}`,
+      `Content-Type: ${SIGNATURE_TYPE}; name="smime.p7s"`,
+      'Content-Transfer-Encoding: base64',
+      'Content-Disposition: attachment; filename="smime.p7s"',
+      '',
+    ]),
+    close: crlf([`--${boundary}--`]),
+  };
+}
+
+/**
+ * Watches a canonical stream for a line that begins with "--" boundary, which would end the part early.
+ * With a random boundary it never happens by chance; a caller still refuses such content rather than
+ * write a message whose signature cannot cover what a reader takes for the part.
+ */
+export function delimiterWatch(boundary: string): (chunk: Uint8Array) => boolean {
+  const needle = Buffer.from(`\n--${boundary}`, 'latin1');
+  let tail: Buffer = Buffer.from('\n'); // the part starts at the beginning of a line
+  return (chunk) => {
+    const all = Buffer.concat([tail, chunk]);
+    const hit = all.includes(needle);
+    tail = all.subarray(Math.max(0, all.length - needle.length + 1));
+    return hit;
+  };
+}
+
 /** Strict base64 (RFC 4648 §4): line breaks and blanks are ignored, anything else is an error. */
 function decodeBase64(text: string, what: string): Uint8Array {
   const clean = text.replace(/[\r\n\t ]+/g, '');
@@ -222,7 +302,7 @@ export function parseMultipartSigned(entity: Uint8Array): MultipartSigned {
   // RFC 1847 §2.1: exactly two body parts, the content and the control (signature) part.
   if (parts.length !== 2) throw new MalformedInputError(`multipart/signed has ${parts.length} body part${parts.length === 1 ? '' : 's'}, not 2`);
   const [signed, control] = parts as [Uint8Array, Uint8Array];
-  if (signed.length === 0) throw new MalformedInputError('multipart/signed: the signed body part is empty');
+  // An empty first part is an empty content, signed: what `openssl cms -sign` writes for an empty file.
 
   const sig = readHeaders(control, 0, 'signature part');
   const sigType = sig.fields.get('content-type');

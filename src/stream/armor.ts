@@ -186,7 +186,7 @@ async function* base64Body(src: AsyncIterable<Uint8Array>, endLine: string | nul
 }
 
 /** Base64 with fixed-length lines, streaming: 48 input bytes make one 64-character line. */
-async function* base64Lines(src: AsyncIterable<Uint8Array>, eol: string): AsyncGenerator<Uint8Array> {
+export async function* base64Lines(src: AsyncIterable<Uint8Array>, eol: string): AsyncGenerator<Uint8Array> {
   let carry = new Uint8Array(0);
   for await (const chunk of src) {
     const all = carry.length ? Buffer.concat([carry, chunk]) : chunk;

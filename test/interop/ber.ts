@@ -349,7 +349,7 @@ export function certIds(der: Uint8Array): CertIds {
 export type Framing =
   | { readonly form: 'der' }
   | { readonly form: 'pem'; readonly label: string }
-  | { readonly form: 'smime'; readonly contentType: string }
+  | { readonly form: 'smime'; readonly contentType: string; /** multipart/signed: the micalg parameter, lower case */ readonly micalg?: string }
   | { readonly form: 'base64' };
 
 /**

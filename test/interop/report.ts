@@ -268,7 +268,8 @@ function signedSection(m: Matrix, results: Results): string[] {
       '`p7m decrypt --verify`), every row run by every peer in both directions. The signer is RSA-2048 (PKCS#1 v1.5 or PSS) ' +
       'or EC P-256 / P-384, with keyUsage digitalSignature and EKU emailProtection, under the same CA; enveloped rows are ' +
       'for the RSA-2048 target. Readers verify the signature and the chain to the CA and must give back the content byte ' +
-      'for byte (a detached signature\'s reader is handed the content). *receive* is how p7m reads when it is the reader: ' +
+      'for byte (a detached signature\'s reader is handed the content, except from a clear-signed S/MIME ' +
+      'multipart/signed entity, which carries it as a CRLF MIME entity). *receive* is how p7m reads when it is the reader: ' +
       '`replay` is its default, a replay cache of the cell\'s own that needs signingTime and a contentIdentifier, and the ' +
       'same file delivered a second time must be refused as already seen; `signature` is `--no-replay-check`. ' +
       'When p7m writes, `replay` rows check that the message carries both attributes.',

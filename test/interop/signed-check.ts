@@ -17,7 +17,7 @@ export interface SignedWritten {
 }
 
 /** The entity a multipart/signed message carries its signature in (RFC 8551 §3.5.3, RFC 1847 §2.1). */
-function multipartSignature(text: string): Uint8Array | null {
+function multipartSignature(text: string): { ber: Uint8Array; micalg?: string } | null {
   const split = /\r?\n\r?\n/.exec(text);
   if (!split || !/^[A-Za-z-]+:/.test(text)) return null;
   const headers = text.slice(0, split.index).replace(/\r?\n[ \t]+/g, ' ');
@@ -29,14 +29,15 @@ function multipartSignature(text: string): Uint8Array | null {
   if (!sig) throw new BerError('multipart/signed without an application/pkcs7-signature part');
   const body = sig.slice(/\r?\n\r?\n/.exec(sig)!.index).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new BerError('the signature part is not base64');
-  return Buffer.from(body, 'base64');
+  const micalg = /micalg="?([^";\s]+)"?/i.exec(headers)?.[1]?.toLowerCase();
+  return { ber: Buffer.from(body, 'base64'), ...(micalg ? { micalg } : {}) };
 }
 
 /** How the message is framed, and the BER inside (multipart/signed: the signature part). */
 export function unframeSigned(bytes: Uint8Array): { framing: Framing; ber: Uint8Array } {
   const text = Buffer.from(bytes).toString('latin1');
   const sig = bytes[0] === 0x30 ? null : multipartSignature(text);
-  if (sig) return { framing: { form: 'smime', contentType: 'multipart/signed' }, ber: sig };
+  if (sig) return { framing: { form: 'smime', contentType: 'multipart/signed', ...(sig.micalg ? { micalg: sig.micalg } : {}) }, ber: sig.ber };
   return unframe(bytes);
 }
 
@@ -95,6 +96,10 @@ export function signedMismatches(w: SignedWritten, c: SignedCase): string[] {
   if (si) {
     if (si.scheme !== scheme(c.sig)) out.push(`wrote signature ${si.scheme} (asked ${scheme(c.sig)})`);
     if (si.digest !== c.digest) out.push(`wrote digest ${si.digest} (asked ${c.digest})`);
+    // RFC 8551 §3.5.3.2: micalg names the digest of the signature part (sha-256, …)
+    if (f.form === 'smime' && f.contentType === 'multipart/signed' && f.micalg !== si.digest.replace('sha', 'sha-')) {
+      out.push(`wrote micalg ${f.micalg ?? 'none'} (asked ${si.digest.replace('sha', 'sha-')})`);
+    }
     if (!si.attrs.includes('signingTime')) out.push('wrote no signingTime signed attribute (asked one)');
     // Phrased unlike p7m's own refusal ("has no contentIdentifier signed attribute"), which the
     // peers' limits match: the harness notes the gap, p7m's replay-protected receive must refuse it.

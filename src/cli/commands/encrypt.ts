@@ -2,7 +2,7 @@ import { list, oneOf, parse, str, type Options } from '../args.js';
 import { type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
 import { UsageError } from '../../errors.js';
-import { type LoadedSigner, loadSigner } from '../signer.js';
+import { type LoadedSigner, type SignatureChoice, checkSignatureChoice, loadSigner, signatureChoice, signatureHelp, signatureOptions } from '../signer.js';
 import type { Sink } from '../../io/sink.js';
 import type { EncryptOptions, PreparedEnvelope } from '../../encrypt.js';
 import type { OutputForm } from '../../stream/armor.js';
@@ -31,7 +31,7 @@ options:
   --sign-key KEY           signed), then encrypt the signed message; or --sign-p12 FILE
   --sign-pass SPEC       password for the signing key or PKCS#12 file
   --sign-certfile FILE   more certificates to include in the signature (the chain)
-  --triple-wrap          sign, encrypt, sign again (RFC 2634 §1.1): binds the sender to the recipient
+${signatureHelp('sign-')}  --triple-wrap          sign, encrypt, sign again (RFC 2634 §1.1): binds the sender to the recipient
                          list, against surreptitious forwarding (one file, held in memory)
 ${PROGRESS_HELP}
 
@@ -43,6 +43,7 @@ example:
   p7m encrypt msg.txt -r bob.pem -r carol.pem --key-transport oaep --form smime -o smime.p7m
   p7m encrypt -r certs/bob.pem --out-dir outbox/ invoices/*.pdf
   p7m encrypt order.txt -r certs/bob.pem --sign-cert certs/alice.pem --sign-key certs/alice.key.pem -o order.p7m
+  p7m encrypt order.txt -r certs/bob.pem --sign-p12 certs/bob.p12 --sign-digest sha512 --sign-pss -o order.p7m
 `;
 
 const options: Options = {
@@ -60,6 +61,7 @@ const options: Options = {
   'sign-p12': { type: 'string' },
   'sign-pass': { type: 'string' },
   'sign-certfile': { type: 'string', multiple: true },
+  ...signatureOptions('sign-'),
   'triple-wrap': { type: 'boolean' },
   ...PROGRESS_OPTIONS,
 };
@@ -90,8 +92,12 @@ export async function run(args: string[]): Promise<number> {
   // Sign-then-encrypt (src/send.ts): the signed message, a ContentInfo, is the enveloped id-data.
   const signing = v['sign-cert'] !== undefined || v['sign-key'] !== undefined || v['sign-p12'] !== undefined;
   if (v['triple-wrap'] === true && !signing) throw new UsageError('--triple-wrap needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)');
+  const choice = signatureChoice(v, 'sign-');
+  for (const [opt, given] of [['--sign-digest', choice.digest !== undefined], ['--sign-pss', choice.pss]] as const) {
+    if (given && !signing) throw new UsageError(`${opt} needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)`);
+  }
   const signer = signing
-    ? await loadSigner({ cert: str(v['sign-cert']), key: str(v['sign-key']), p12: str(v['sign-p12']), pass: str(v['sign-pass']), certfile: list(v['sign-certfile']) })
+    ? withChoice(await loadSigner({ cert: str(v['sign-cert']), key: str(v['sign-key']), p12: str(v['sign-p12']), pass: str(v['sign-pass']), certfile: list(v['sign-certfile']) }), choice)
     : undefined;
   const envOpts: EncryptOptions = {
     recipients, cipher, keyTransport, oaepHash, rid, allowExpired: v['allow-expired'] === true,
@@ -129,8 +135,16 @@ export async function run(args: string[]): Promise<number> {
 
 const PIPE_CHUNK = 64 << 10;
 
+/** The signer with the chosen digest and scheme (src/send.ts SignerOptions), for both sign-then-encrypt and --triple-wrap. */
+type Signer = LoadedSigner & Pick<SignatureChoice, 'pss'> & { digest?: NonNullable<SignatureChoice['digest']> };
+
+function withChoice(signer: LoadedSigner, choice: SignatureChoice): Signer {
+  checkSignatureChoice(choice, signer, 'sign-');
+  return { ...signer, pss: choice.pss, ...(choice.digest ? { digest: choice.digest } : {}) };
+}
+
 /** Streams one input through the envelope into the sink; the sink is committed only on success. */
-async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink, form: OutputForm, bar: Progress, signer?: LoadedSigner): Promise<void> {
+async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink, form: OutputForm, bar: Progress, signer?: Signer): Promise<void> {
   const { rechunk } = await import('../../encrypt.js');
   const { encodeOutput } = await import('../../stream/armor.js');
   const { reclaimer, reclaiming } = await import('../reclaim.js');
@@ -152,7 +166,7 @@ async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink,
 }
 
 /** RFC 2634 §1.1 triple wrap of one file (in memory: the outer signature needs the whole envelope). */
-async function tripleWrapOne(envOpts: EncryptOptions, signer: LoadedSigner, inFile: string | undefined, out: string | undefined, form: OutputForm): Promise<number> {
+async function tripleWrapOne(envOpts: EncryptOptions, signer: Signer, inFile: string | undefined, out: string | undefined, form: OutputForm): Promise<number> {
   const { encryptTripleWrapped } = await import('../../triple.js');
   const { encodeOutput } = await import('../../stream/armor.js');
   const parts: Uint8Array[] = [];

@@ -1,6 +1,6 @@
 import { list, oneOf, parse, str, type Options } from '../args.js';
 import { openInputFile, outputSink, refuseSameFile } from '../io.js';
-import { loadSigner, signedOptions } from '../signer.js';
+import { checkSignatureChoice, loadSigner, signatureHelp, signatureOptions, signedOptions } from '../signer.js';
 import { UsageError } from '../../errors.js';
 
 export const help = `usage: p7m sign [IN] (--signer CERT --key KEY | --p12 FILE) [--pass SPEC] [-o OUT] [--detached]
@@ -17,12 +17,18 @@ options:
   --p12 FILE           signer certificate and key from a PKCS#12 file
   --pass SPEC          password: pass:TEXT, env:VAR, file:PATH or stdin
   --certfile FILE      more certificates to include (the chain up to the CA)
-  --detached           leave the content out of the message (a detached signature)
-  --digest HASH        sha256 (default), sha384 or sha512
-  --pss                RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys)
-  --signer-rid KIND    how the signer is named: issuer-serial (default) or ski
+  --detached           leave the content out of the message (a detached signature); with --form
+                       smime, a clear-signed multipart/signed entity (RFC 8551 §3.5.3) instead: the
+                       content, lines ending in CRLF, then the signature (see "clear-signed" below)
+${signatureHelp('')}  --signer-rid KIND    how the signer is named: issuer-serial (default) or ski
   --form FORM          der (default), pem or smime
   -o, --out OUT        output file (default: standard output)
+
+clear-signed (--detached --form smime): the first part is IN itself, nothing added, every line made to
+end in CRLF (RFC 8551 §3.1.1) as \`openssl cms -sign\` does without -text or -binary: a bare LF becomes
+CRLF, CRs just before a line end or at the very end are dropped. p7m verify and openssl cms -verify give
+back those bytes: IN itself when its lines end in CRLF. Give a MIME entity ("Content-Type: text/plain;
+charset=utf-8", an empty line, the text) for mail clients to display it; sign binary content opaque.
 
 example:
   p7m sign note.txt --signer certs/alice.pem --key certs/alice.key.pem -o note.p7s
@@ -30,8 +36,8 @@ example:
 
 const options: Options = {
   signer: { type: 'string' }, key: { type: 'string' }, p12: { type: 'string' }, pass: { type: 'string' },
-  certfile: { type: 'string', multiple: true }, detached: { type: 'boolean' }, digest: { type: 'string' },
-  pss: { type: 'boolean' }, 'signer-rid': { type: 'string' }, form: { type: 'string' }, out: { type: 'string', short: 'o' },
+  certfile: { type: 'string', multiple: true }, detached: { type: 'boolean' }, ...signatureOptions(''),
+  'signer-rid': { type: 'string' }, form: { type: 'string' }, out: { type: 'string', short: 'o' },
 };
 
 export async function run(args: string[]): Promise<number> {
@@ -40,21 +46,30 @@ export async function run(args: string[]): Promise<number> {
   const form = oneOf(v.form, ['der', 'pem', 'smime'] as const, '--form', 'der');
   const out = str(v.out);
   refuseSameFile(positionals[0], out);
+  const o = signedOptions(v);
   const signer = await loadSigner({ cert: str(v.signer), key: str(v.key), p12: str(v.p12), pass: str(v.pass), certfile: list(v.certfile) });
   const { createSignedDataStreamEncoder } = await import('../../signed/sign.js');
   const { encodeOutput } = await import('../../stream/armor.js');
   const { rechunk } = await import('../../encrypt.js');
-  const o = signedOptions(v);
-  const enc = createSignedDataStreamEncoder({ ...signer, ...(o.digest ? { digest: o.digest } : {}), pss: o.pss, rid: o.rid, detached: v.detached === true });
+  checkSignatureChoice(o, signer, '');
+  const signOpts = { ...signer, ...(o.digest ? { digest: o.digest } : {}), pss: o.pss, rid: o.rid };
   const input = openInputFile(positionals[0]);
-  async function* der(): AsyncGenerator<Uint8Array> {
-    yield enc.header();
-    for await (const c of rechunk(input.stream())) { const s = enc.segment(c); if (s.length) yield s; }
-    yield await enc.finish();
+  let output: AsyncIterable<Uint8Array>;
+  if (v.detached === true && form === 'smime') {
+    // RFC 8551 §3.5.3: a detached S/MIME signature is a clear-signed multipart/signed entity.
+    const { clearSignedStream } = await import('../../signed/clear-sign.js');
+    output = clearSignedStream(rechunk(input.stream()), signOpts);
+  } else {
+    const enc = createSignedDataStreamEncoder({ ...signOpts, detached: v.detached === true });
+    output = encodeOutput((async function* der(): AsyncGenerator<Uint8Array> {
+      yield enc.header();
+      for await (const c of rechunk(input.stream())) { const s = enc.segment(c); if (s.length) yield s; }
+      yield await enc.finish();
+    })(), form, 'signed-data');
   }
   const sink = await outputSink(out);
   try {
-    for await (const chunk of encodeOutput(der(), form, 'signed-data')) await sink.write(chunk);
+    for await (const chunk of output) await sink.write(chunk);
     await sink.commit();
   } catch (e) {
     await sink.abort();

@@ -91,9 +91,12 @@ export class OpensslPeer implements SigningParty {
       inform = 'DER';
     }
     // The default purpose is smimesign: keyUsage digitalSignature and EKU emailProtection are checked.
-    const args = ['cms', '-verify', '-binary', '-inform', inform, '-in', input, '-CAfile', job.caCert, '-out', job.out];
-    // A multipart/signed entity carries its content; any other detached signature is given it.
-    if (c.placement === 'detached' && !(await isMultipartSigned(input))) args.push('-content', job.plain);
+    // A multipart/signed entity carries its content (canonical CRLF, RFC 8551 §3.1.1): read it without
+    // -binary, with which openssl's multipart reader ends the part's lines in LF (crypto/asn1/asn_mime.c
+    // multi_split) and the signed bytes no longer match. Any other detached signature is given the content.
+    const clear = c.placement === 'detached' && (await isMultipartSigned(input));
+    const args = ['cms', '-verify', ...(clear ? [] : ['-binary']), '-inform', inform, '-in', input, '-CAfile', job.caCert, '-out', job.out];
+    if (c.placement === 'detached' && !clear) args.push('-content', job.plain);
     await runOk(job.trace, 'openssl', args);
   }
 }
