@@ -488,17 +488,14 @@ function signedContent(c: SignedCase): Uint8Array {
   return Buffer.from(`Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n${body}`, 'latin1');
 }
 
-/** Every combination of the eight dimensions (13,824): only used to reason about limits. */
-function* fullProduct(): Generator<Case> {
-  for (const cipher of DIMENSIONS.cipher)
-    for (const kt of DIMENSIONS.kt)
-      for (const rid of DIMENSIONS.rid)
-        for (const bits of DIMENSIONS.bits)
-          for (const layout of DIMENSIONS.layout)
-            for (const form of DIMENSIONS.form)
-              for (const encoding of DIMENSIONS.encoding)
-                for (const size of DIMENSIONS.size)
-                  yield { id: '*', cipher, kt, rid, bits, layout, form, encoding, size, origin: 'pairwise' };
+/** Every combination of the dimensions' values, in table order (each value as given). */
+function* product(dims: Readonly<Record<string, readonly unknown[]>>): Generator<Record<string, unknown>> {
+  const names = Object.keys(dims);
+  const walk = function* (i: number, row: Record<string, unknown>): Generator<Record<string, unknown>> {
+    if (i === names.length) { yield { ...row }; return; }
+    for (const v of dims[names[i]!]!) { row[names[i]!] = v; yield* walk(i + 1, row); }
+  };
+  yield* walk(0, {});
 }
 
 export interface ColumnCoverage {
@@ -511,107 +508,58 @@ export interface ColumnCoverage {
   readonly pairsPossible: number;
 }
 
+/** One column: which values and value pairs could pass (over `all`), and which `cases` exercise. */
+function columnCoverage<C extends object>(
+  column: string, dims: Readonly<Record<string, readonly unknown[]>>, all: Iterable<C>, cases: readonly C[], passes: (c: C) => boolean,
+): ColumnCoverage {
+  const names = Object.keys(dims);
+  const field = (c: C, d: string): unknown => (c as Record<string, unknown>)[d];
+  const pairs = (c: C): string[] => {
+    const r: string[] = [];
+    for (let i = 0; i < names.length; i++)
+      for (let j = i + 1; j < names.length; j++) r.push(`${names[i]}=${field(c, names[i]!)}|${names[j]}=${field(c, names[j]!)}`);
+    return r;
+  };
+  const tally = (rows: Iterable<C>): { values: Set<string>; pairs: Set<string> } => {
+    const values = new Set<string>();
+    const ps = new Set<string>();
+    for (const c of rows) {
+      if (!passes(c)) continue;
+      for (const d of names) values.add(`${d}=${field(c, d)}`);
+      for (const p of pairs(c)) ps.add(p);
+    }
+    return { values, pairs: ps };
+  };
+  const possible = tally(all);
+  const covered = tally(cases);
+  return {
+    column,
+    missingValues: [...possible.values].filter((v) => !covered.values.has(v)),
+    impossibleValues: names.flatMap((d) => dims[d]!.map((v) => `${d}=${v}`)).filter((v) => !possible.values.has(v)),
+    pairsCovered: [...covered.pairs].filter((p) => possible.pairs.has(p)).length,
+    pairsPossible: possible.pairs.size,
+  };
+}
+
 /**
  * Static check of the design against the limit tables (no tool runs): for each peer and direction,
  * which dimension values and value pairs could pass, and which of those the rows exercise.
  */
 export function designCoverage(fixed: Party, peers: readonly Party[], cases: readonly Case[]): ColumnCoverage[] {
-  const out: ColumnCoverage[] = [];
-  const pairs = (c: Case): string[] => {
-    const r: string[] = [];
-    for (let i = 0; i < DIMENSION_NAMES.length; i++)
-      for (let j = i + 1; j < DIMENSION_NAMES.length; j++) {
-        const a = DIMENSION_NAMES[i]!;
-        const b = DIMENSION_NAMES[j]!;
-        r.push(`${a}=${c[a]}|${b}=${c[b]}`);
-      }
-    return r;
-  };
-  for (const peer of peers) {
-    for (const direction of ['to-fixed', 'from-fixed'] as const) {
-      const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
-      const passes = (c: Case): boolean => w.writeLimits(c).length === 0 && r.readLimits(c).length === 0;
-      const possibleValues = new Set<string>();
-      const possiblePairs = new Set<string>();
-      for (const c of fullProduct()) {
-        if (!passes(c)) continue;
-        for (const d of DIMENSION_NAMES) possibleValues.add(`${d}=${c[d]}`);
-        for (const p of pairs(c)) possiblePairs.add(p);
-      }
-      const coveredValues = new Set<string>();
-      const coveredPairs = new Set<string>();
-      for (const c of cases) {
-        if (!passes(c)) continue;
-        for (const d of DIMENSION_NAMES) coveredValues.add(`${d}=${c[d]}`);
-        for (const p of pairs(c)) coveredPairs.add(p);
-      }
-      const all = DIMENSION_NAMES.flatMap((d) => DIMENSIONS[d].map((v) => `${d}=${v}`));
-      out.push({
-        column: arrow(direction, peer.id, fixed.id),
-        missingValues: [...possibleValues].filter((v) => !coveredValues.has(v)),
-        impossibleValues: all.filter((v) => !possibleValues.has(v)),
-        pairsCovered: [...coveredPairs].filter((p) => possiblePairs.has(p)).length,
-        pairsPossible: possiblePairs.size,
-      });
-    }
-  }
-  return out;
+  const all = [...product(DIMENSIONS)].map((v) => ({ ...v, id: '*', origin: 'pairwise' })) as unknown as Case[];
+  return peers.flatMap((peer) => (['to-fixed', 'from-fixed'] as const).map((direction) => {
+    const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
+    return columnCoverage(arrow(direction, peer.id, fixed.id), DIMENSIONS, all, cases,
+      (c) => w.writeLimits(c).length === 0 && r.readLimits(c).length === 0);
+  }));
 }
 
-/** Every valid combination of the signed rows' seven dimensions (720). */
-function* signedProduct(): Generator<SignedCase> {
-  for (const op of SIGNED_DIMENSIONS.op)
-    for (const sig of SIGNED_DIMENSIONS.sig)
-      for (const digest of SIGNED_DIMENSIONS.digest)
-        for (const placement of SIGNED_DIMENSIONS.placement)
-          for (const form of SIGNED_DIMENSIONS.form)
-            for (const receive of SIGNED_DIMENSIONS.receive)
-              for (const size of SIGNED_DIMENSIONS.size) {
-                const c: SignedCase = { id: '*', op, sig, digest, placement, form, receive, size, origin: 'pairwise' };
-                if (validSigned(c)) yield c;
-              }
-}
-
-/** designCoverage() for the signed rows. */
+/** designCoverage() for the signed rows, over every valid combination of their dimensions. */
 export function signedDesignCoverage(fixed: SigningParty, peers: readonly SigningParty[], cases: readonly SignedCase[]): ColumnCoverage[] {
-  const out: ColumnCoverage[] = [];
-  const pairs = (c: SignedCase): string[] => {
-    const r: string[] = [];
-    for (let i = 0; i < SIGNED_DIMENSION_NAMES.length; i++)
-      for (let j = i + 1; j < SIGNED_DIMENSION_NAMES.length; j++) {
-        const a = SIGNED_DIMENSION_NAMES[i]!;
-        const b = SIGNED_DIMENSION_NAMES[j]!;
-        r.push(`${a}=${c[a]}|${b}=${c[b]}`);
-      }
-    return r;
-  };
-  for (const peer of peers) {
-    for (const direction of ['to-fixed', 'from-fixed'] as const) {
-      const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
-      const passes = (c: SignedCase): boolean => w.signWriteLimits(c).length === 0 && r.signReadLimits(c, w.id).length === 0;
-      const possibleValues = new Set<string>();
-      const possiblePairs = new Set<string>();
-      for (const c of signedProduct()) {
-        if (!passes(c)) continue;
-        for (const d of SIGNED_DIMENSION_NAMES) possibleValues.add(`${d}=${c[d]}`);
-        for (const p of pairs(c)) possiblePairs.add(p);
-      }
-      const coveredValues = new Set<string>();
-      const coveredPairs = new Set<string>();
-      for (const c of cases) {
-        if (!passes(c)) continue;
-        for (const d of SIGNED_DIMENSION_NAMES) coveredValues.add(`${d}=${c[d]}`);
-        for (const p of pairs(c)) coveredPairs.add(p);
-      }
-      const all = SIGNED_DIMENSION_NAMES.flatMap((d) => SIGNED_DIMENSIONS[d].map((v) => `${d}=${v}`));
-      out.push({
-        column: arrow(direction, peer.id, fixed.id),
-        missingValues: [...possibleValues].filter((v) => !coveredValues.has(v)),
-        impossibleValues: all.filter((v) => !possibleValues.has(v)),
-        pairsCovered: [...coveredPairs].filter((p) => possiblePairs.has(p)).length,
-        pairsPossible: possiblePairs.size,
-      });
-    }
-  }
-  return out;
+  const all = ([...product(SIGNED_DIMENSIONS)].map((v) => ({ ...v, id: '*', origin: 'pairwise' })) as unknown as SignedCase[]).filter(validSigned);
+  return peers.flatMap((peer) => (['to-fixed', 'from-fixed'] as const).map((direction) => {
+    const [w, r] = direction === 'to-fixed' ? [peer, fixed] : [fixed, peer];
+    return columnCoverage(arrow(direction, peer.id, fixed.id), SIGNED_DIMENSIONS, all, cases,
+      (c) => w.signWriteLimits(c).length === 0 && r.signReadLimits(c, w.id).length === 0);
+  }));
 }
