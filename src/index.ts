@@ -13,7 +13,7 @@ export type { CertInfo } from './keys/certificate.js';
 
 // Signed messages and replay protection (RFC 5652 §5, RFC 2634 §1.1, §2.7).
 export { sign, verify, createSignedDataStreamEncoder, clearSignedStream, readSignedData, SignedDataVerifier, parseDuration } from './signed/index.js';
-export type { SignOptions, ClearSignOptions, VerifyOptions, VerifyPolicy, VerifyResult, SignatureCheck, SignerSummary } from './signed/index.js';
+export type { SignOptions, ClearSignOptions, VerifyOptions, VerifyPolicy, VerifyResult, SignatureCheck, SignerSummary, ReplayIdentity } from './signed/index.js';
 export { openReplayCache, defaultReplayDbPath, recordVerified, type ReplayCache } from './replay/cache.js';
 export { receiveSigned, type ReceivePolicy, type Verified } from './receive.js';
 export { signedStream, type SignerOptions } from './send.js';

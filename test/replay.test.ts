@@ -11,7 +11,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makePki, type Pki } from './fixtures/signed/pki.js';
+import { makePki, openssl, type Pki } from './fixtures/signed/pki.js';
+import * as v1 from './fixtures/signed/replay-cache-v1.js';
+import { malleateSignedData } from './helpers/malleate.js';
 import { sign } from '../src/signed/sign.js';
 import { verify } from '../src/signed/verify.js';
 import {
@@ -113,10 +115,112 @@ describe('replay cache: detection', () => {
     } finally { cache.close(); }
   });
 
-  it('a message without replay attributes has no record', async () => {
+  it('a message without signingTime has no record; without a contentIdentifier it is named by its signed attributes', async () => {
     const msg = await sign(new TextEncoder().encode('x'), { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
     const r = await verify(msg, { trust: [pki.ca.der] });
-    assert.throws(() => replayRecordOf({ ...r, contentIdentifier: undefined }), MissingReplayAttributesError);
+    assert.throws(() => replayRecordOf({ ...r, signingTime: undefined }), /no signingTime/);
+    assert.deepEqual(replayRecordOf(r).contentIdentifier, r.contentIdentifier);
+    // a result from before replayIdentity existed: its contentIdentifier, else nothing to name it by
+    const { replayIdentity: _, ...old } = r;
+    assert.deepEqual(replayRecordOf(old).contentIdentifier, r.contentIdentifier);
+    assert.throws(() => replayRecordOf({ ...old, contentIdentifier: undefined }), MissingReplayAttributesError);
+    const derived = { ...r, contentIdentifier: undefined, replayIdentity: { kind: 'signedAttributes' as const, value: randomBytes(32) } };
+    assert.deepEqual(replayRecordOf(derived).derivedIdentity, derived.replayIdentity.value);
+    assert.equal(replayRecordOf(derived).contentIdentifier, undefined);
+    assert.throws(() => replayRecordOf(derived, { requireContentIdentifier: true }), MissingReplayAttributesError);
+  });
+});
+
+describe('replay cache: messages without a contentIdentifier (openssl cms -sign)', () => {
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  function opensslSign(content: Uint8Array, e = pki.rsa, extra: string[] = []): Uint8Array {
+    const f = join(pki.dir, `in-${randomBytes(4).toString('hex')}.txt`);
+    writeFileSync(f, content);
+    return new Uint8Array(openssl(['cms', '-sign', '-binary', '-nodetach', '-in', f, '-signer', e.certPath, '-inkey', e.keyPath, '-outform', 'DER', ...extra]));
+  }
+
+  it('verify → recordVerified: accepted once, then ReplayedMessageError; a different message passes', async () => {
+    const cache = openReplayCache(dbPath());
+    try {
+      const msg = opensslSign(text('pay bob 10 euros'));
+      const r = await verify(msg, { trust: [pki.ca.der] });
+      assert.equal(r.replayIdentity.kind, 'signedAttributes');
+      recordVerified(cache, r);
+      assert.throws(() => recordVerified(cache, r), ReplayedMessageError);
+      recordVerified(cache, await verify(opensslSign(text('pay carol 20 euros')), { trust: [pki.ca.der] }));
+      assert.equal(cache.size(), 2);
+      // requireContentIdentifier refuses before the cache is touched
+      const other = await verify(opensslSign(text('pay dave 30 euros')), { trust: [pki.ca.der] });
+      assert.throws(() => recordVerified(cache, other, { requireContentIdentifier: true }), MissingReplayAttributesError);
+      assert.equal(cache.size(), 2);
+    } finally { cache.close(); }
+  });
+
+  it('an ECDSA signature malleated (s → n − s): a new signature value, the same signed attributes → replay', async () => {
+    const cache = openReplayCache(dbPath());
+    try {
+      const msg = opensslSign(text('once only'), pki.ec384);
+      const a = await verify(msg, { trust: [pki.ca.der] });
+      const b = await verify(malleateSignedData(msg, 48), { trust: [pki.ca.der] });
+      assert.notDeepEqual(a.signatureHash, b.signatureHash);
+      recordVerified(cache, b);
+      assert.throws(() => recordVerified(cache, a), ReplayedMessageError);
+    } finally { cache.close(); }
+  });
+
+  it('a chosen contentIdentifier never matches a derived identity, even with the same bytes', () => {
+    const cache = openReplayCache(dbPath());
+    try {
+      const bytes = randomBytes(32);
+      cache.checkAndRecord(record({ contentIdentifier: undefined, derivedIdentity: bytes }), at(T0));
+      cache.checkAndRecord(record({ contentIdentifier: bytes }), at(T0));
+      assert.throws(() => cache.checkAndRecord(record({ contentIdentifier: undefined, derivedIdentity: bytes }), at(T0)), ReplayedMessageError);
+      assert.throws(() => cache.checkAndRecord(record({ contentIdentifier: bytes }), at(T0)), ReplayedMessageError);
+      assert.equal(cache.size(), 2);
+      // a record names its message exactly once
+      assert.throws(() => cache.checkAndRecord(record({ derivedIdentity: bytes }), at(T0)), /exactly one/);
+      assert.throws(() => cache.checkAndRecord(record({ contentIdentifier: undefined }), at(T0)), /exactly one/);
+    } finally { cache.close(); }
+  });
+});
+
+describe('replay cache: a version 1 file (before derived identities)', () => {
+  const Database = createRequire(import.meta.url)('better-sqlite3');
+  const schemaOf = (p: string): { version: number; columns: string[] } => {
+    const db = new Database(p, { readonly: true });
+    try {
+      return {
+        version: Number(db.pragma('user_version', { simple: true })),
+        columns: (db.prepare('SELECT name FROM pragma_table_info(\'seen\')').all() as Array<{ name: string }>).map((c) => c.name),
+      };
+    } finally { db.close(); }
+  };
+
+  it('made by the version 1 code, it is migrated in place and still refuses what it recorded', async () => {
+    const p = dbPath();
+    const msg = await sign(new TextEncoder().encode('recorded by v1'), { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
+    const first = await verify(msg, { trust: [pki.ca.der] });
+    const old = v1.openReplayCache(p);
+    const r1 = record();
+    try {
+      v1.recordVerified(old, first);
+      old.checkAndRecord({ ...r1, contentIdentifier: r1.contentIdentifier! }, at(Date.now()));
+    } finally { old.close(); }
+    assert.deepEqual(schemaOf(p), { version: 1, columns: ['signer', 'content_id', 'sig_hash', 'signing_time', 'first_seen'] });
+
+    const cache = openReplayCache(p);
+    try {
+      assert.equal(cache.size(), 2);
+      assert.throws(() => recordVerified(cache, first), ReplayedMessageError);
+      assert.throws(() => cache.checkAndRecord(r1, at(Date.now())), ReplayedMessageError);
+      // its rows are contentIdentifiers: the same bytes as a derived identity are another message
+      cache.checkAndRecord(record({ signerIssuerDer: r1.signerIssuerDer, signerSerial: r1.signerSerial, contentIdentifier: undefined, derivedIdentity: r1.contentIdentifier }), at(Date.now()));
+      assert.equal(cache.size(), 3);
+    } finally { cache.close(); }
+    assert.deepEqual(schemaOf(p), { version: 2, columns: ['signer', 'content_id', 'sig_hash', 'signing_time', 'first_seen', 'id_kind'] });
+    // opening it again is no second migration; the version 1 code refuses the newer file, loudly
+    openReplayCache(p).close();
+    assert.throws(() => v1.openReplayCache(p), /written by a newer p7m \(schema 2\)/);
   });
 });
 
@@ -243,7 +347,7 @@ describe('replay cache: concurrency', () => {
     const r = record();
     const json = JSON.stringify({
       issuer: Buffer.from(r.signerIssuerDer).toString('hex'), serial: Buffer.from(r.signerSerial).toString('hex'),
-      id: Buffer.from(r.contentIdentifier).toString('hex'), sig: Buffer.from(r.signatureHash).toString('hex'),
+      id: Buffer.from(r.contentIdentifier!).toString('hex'), sig: Buffer.from(r.signatureHash).toString('hex'),
       signingTime: T0, now: T0 + 1000,
     });
     const runs = Array.from({ length: count }, (_, i) => new Promise<string>((resolve, reject) => {
@@ -264,6 +368,17 @@ describe('replay cache: concurrency', () => {
     writeFileSync(go, '');
     return (await Promise.all(runs)).map((o) => JSON.parse(o.trim()));
   }
+
+  it('8 processes opening a version 1 file at once: one migrates it, 1 success, 7 replays', async () => {
+    const p = dbPath();
+    v1.openReplayCache(p).close();
+    const results = await race(p, 'open-after', 8);
+    assert.equal(results.filter((x) => x.ok).length, 1, JSON.stringify(results));
+    assert.equal(results.filter((x) => x.code === 'ERR_REPLAYED_MESSAGE').length, 7, JSON.stringify(results));
+    const Database = createRequire(import.meta.url)('better-sqlite3');
+    const db = new Database(p, { readonly: true });
+    try { assert.equal(db.pragma('user_version', { simple: true }), 2); } finally { db.close(); }
+  });
 
   for (const when of ['open-after', 'open-before'] as const) {
     it(`8 processes, one record, the same moment (${when === 'open-after' ? 'new database, opened together' : 'cache opened beforehand'}) → 1 success, 7 replays`, async () => {

@@ -18,6 +18,8 @@ import { tripleWrap, verifyTripleWrapped } from '../src/signed/triple-wrap.js';
 import { unwrapContentInfo, wrapContentInfo } from '../src/signed/content-info.js';
 import { encodeTime } from '../src/signed/time.js';
 import { parseSignedAttributesDer } from '../src/signed/attributes.js';
+import { malleateSignedData } from './helpers/malleate.js';
+import { parseBer as parseBerIndependent } from './interop/ber.js';
 import { encodeSignedData, encodeSignerInfo, signedDataVersion } from '../src/signed/signer-info.js';
 import { parseCertificate } from '../src/keys/certificate.js';
 import { TAG, encodeOid, tlv } from '../src/format/der.js';
@@ -210,6 +212,14 @@ describe('streaming', () => {
   });
 });
 
+/** Where the SignerInfo's [0] signedAttrs lie in a ContentInfo(SignedData) (independent reader, test/interop/ber.ts). */
+function summarize(der: Uint8Array): { start: number; end: number } {
+  const sd = parseBerIndependent(der).children[1]!.children[0]!;
+  const si = sd.children[sd.children.length - 1]!.children[0]!;
+  const attrs = si.children.find((c) => c.tag === 0xa0)!;
+  return { start: attrs.start, end: attrs.end };
+}
+
 describe('interop: openssl cms -sign → verify', () => {
   const content = text('from openssl\r\nbinary \x00\xff bytes\n');
   const cases = (): Array<[string, Entity, string[], boolean]> => [
@@ -231,14 +241,44 @@ describe('interop: openssl cms -sign → verify', () => {
       assert.equal(r.contentIdentifier, undefined, name); // …but no contentIdentifier
     }
   });
-  it('by default refuses them for lack of a contentIdentifier, and says so', async () => {
+  it('by default accepts them, their replay identity the SHA-256 of the signed attributes as signed', async () => {
+    for (const [name, e, extra, detached] of cases()) {
+      const msg = opensslSign(e, content, extra);
+      const r = await verify(msg, trust(detached ? { content } : {}));
+      assert.equal(r.contentIdentifier, undefined, name);
+      assert.equal(r.replayIdentity.kind, 'signedAttributes', name);
+      // independently: the [0] IMPLICIT signedAttrs of the SignerInfo, retagged as the universal SET (RFC 5652 §5.4)
+      const sd = summarize(msg);
+      const attrs = Buffer.from(msg.subarray(sd.start, sd.end));
+      attrs[0] = 0x31;
+      assert.deepEqual(r.replayIdentity.value, new Uint8Array(createHash('sha256').update(attrs).digest()), name);
+    }
+  });
+  it('requireContentIdentifier refuses them, and says so', async () => {
     const msg = opensslSign(pki.rsa, content, ['-nodetach']);
-    await assert.rejects(verify(msg, trust()), (e: unknown) => {
+    await assert.rejects(verify(msg, trust({ requireContentIdentifier: true })), (e: unknown) => {
       assert.ok(e instanceof MissingReplayAttributesError);
+      assert.equal(e.code, 'ERR_MISSING_TIMESTAMP_OR_ID');
       assert.match(e.message, /no contentIdentifier/);
       assert.match(e.message, /openssl cms -sign/);
       return true;
     });
+    // p7m's own messages carry one
+    const ours = await verify(await sign(content, opts(pki.rsa)), trust({ requireContentIdentifier: true }));
+    assert.equal(ours.replayIdentity.kind, 'contentIdentifier');
+    assert.deepEqual(ours.replayIdentity.value, ours.contentIdentifier);
+  });
+  it('an ECDSA signature and its malleated twin (s → n − s): both verify, with the same replay identity', async () => {
+    for (const [e, size] of [[pki.ec256, 32], [pki.ec384, 48]] as const) {
+      const msg = opensslSign(e, content, ['-nodetach', ...(e === pki.ec256 ? ['-certfile', pki.inter.certPath] : [])]);
+      const twin = malleateSignedData(msg, size);
+      assert.notDeepEqual(twin, msg);
+      const a = await verify(msg, trust());
+      const b = await verify(twin, trust());
+      assert.notDeepEqual(a.signatureHash, b.signatureHash);
+      assert.deepEqual(a.replayIdentity, b.replayIdentity);
+      opensslVerify(twin); // openssl accepts the twin too: it is a valid signature
+    }
   });
   it('a message without signed attributes (-noattr)', async () => {
     const msg = opensslSign(pki.rsa, content, ['-nodetach', '-noattr']);
@@ -411,12 +451,22 @@ describe('signed attributes, crafted', () => {
     const b = base();
     await verify(craft([b.ct!, b.md!, b.st!, b.id!]), trust());
   });
-  it('missing signingTime or contentIdentifier → MissingReplayAttributesError', async () => {
+  it('missing signingTime → MissingReplayAttributesError; missing contentIdentifier → a derived identity', async () => {
     const b = base();
     await assert.rejects(verify(craft([b.ct!, b.md!, b.id!]), trust()), /no signingTime/);
-    await assert.rejects(verify(craft([b.ct!, b.md!, b.st!]), trust()), MissingReplayAttributesError);
-    await assert.rejects(verify(craft([b.ct!, b.md!]), trust()), MissingReplayAttributesError);
+    await assert.rejects(verify(craft([b.ct!, b.md!]), trust()), /no signingTime/);
     await verify(craft([b.ct!, b.md!]), trust({ requireReplayAttributes: false }));
+    const noId = craft([b.ct!, b.md!, b.st!]);
+    const r = await verify(noId, trust());
+    assert.equal(r.replayIdentity.kind, 'signedAttributes');
+    assert.deepEqual(r.replayIdentity.value, new Uint8Array(createHash('sha256').update(tlv(TAG.SET, b.ct!, b.md!, b.st!)).digest()));
+    await assert.rejects(verify(noId, trust({ requireContentIdentifier: true })), MissingReplayAttributesError);
+    // the identity is of the attributes, not of the message: another signature over them (a fresh RSA-PSS
+    // one would do; PKCS#1 v1.5 is deterministic, so re-crafting gives the same bytes) keeps it
+    assert.deepEqual((await verify(craft([b.ct!, b.md!, b.st!]), trust())).replayIdentity, r.replayIdentity);
+    // and any change to them changes it
+    const st2 = attr(OID.signingTime, encodeTime(new Date(Date.now() - 1000)));
+    assert.notDeepEqual((await verify(craft([b.ct!, b.md!, st2]), trust())).replayIdentity.value, r.replayIdentity.value);
   });
   it('duplicate signingTime (two attributes, or two values) → MalformedInputError', async () => {
     const b = base();

@@ -43,13 +43,16 @@ export const VERIFY_OPTIONS: Options = {
   'max-skew': { type: 'string' },
   'replay-db': { type: 'string' },
   'no-replay-check': { type: 'boolean' },
+  'require-content-id': { type: 'boolean' },
 };
 
 export const VERIFY_HELP = `  --trust CA           trust anchor (PEM or DER; repeatable): the signer must chain to one
   --max-age DURATION   refuse messages signed longer ago than this (default 24h; 90s, 5m, 24h, 7d)
   --max-skew DURATION  refuse messages signed further in the future than this (default 5m)
   --replay-db PATH     replay cache (default: $XDG_STATE_HOME/p7m/replay.sqlite3 or ~/.local/state/p7m/replay.sqlite3)
-  --no-replay-check    skip the replay cache and accept messages without a contentIdentifier (warns)
+  --no-replay-check    skip the replay cache and accept messages without signingTime (warns)
+  --require-content-id refuse messages without a contentIdentifier (RFC 2634 §2.7; only p7m writes
+                       one) instead of naming them in the replay cache by their signed attributes
 `;
 
 export interface CliPolicy {
@@ -58,6 +61,7 @@ export interface CliPolicy {
   maxSkewMs: number;
   replayDb: string | null;
   requireReplayAttributes: boolean;
+  requireContentIdentifier: boolean;
 }
 
 export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string) => void): Promise<CliPolicy> {
@@ -73,12 +77,13 @@ export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string)
   let replayDb: string | null = null;
   if (v['no-replay-check'] === true) {
     if (v['replay-db'] !== undefined) throw new UsageError('--replay-db and --no-replay-check exclude each other');
+    if (v['require-content-id'] !== undefined) throw new UsageError('--require-content-id and --no-replay-check exclude each other');
     warn('replay check disabled: a recorded copy of this message would be accepted again');
   } else {
     const { defaultReplayDbPath } = await import('../replay/cache.js');
     replayDb = str(v['replay-db']) ?? defaultReplayDbPath();
   }
-  return { trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null };
+  return { trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null, requireContentIdentifier: v['require-content-id'] === true };
 }
 
 /** The digest names `--digest` / `--sign-digest` take (src/signed/algorithms.ts SIGNING_HASHES). */
@@ -119,8 +124,14 @@ export function signedOptions(v: Record<string, unknown>): SignatureChoice & { r
   return { ...signatureChoice(v, ''), rid: oneOf(v['signer-rid'], ['issuer-serial', 'ski'] as const, '--signer-rid', 'issuer-serial') };
 }
 
-export function describeSigner(check: { signer: { subject: string; email?: string; fingerprintSha256: string }; signingTime?: Date }): string {
+export function describeSigner(check: {
+  signer: { subject: string; email?: string; fingerprintSha256: string };
+  signingTime?: Date;
+  replayIdentity?: { kind: 'contentIdentifier' | 'signedAttributes' };
+}): string {
   const s = check.signer;
   return `signed by ${s.subject}${s.email ? ` <${s.email}>` : ''} (sha256 fingerprint ${s.fingerprintSha256})` +
-    (check.signingTime ? ` at ${check.signingTime.toISOString()}` : '');
+    (check.signingTime ? ` at ${check.signingTime.toISOString()}` : '') +
+    // Say so: two sends of the same content within one second by this signer would look like one message.
+    (check.replayIdentity?.kind === 'signedAttributes' ? '; no contentIdentifier: replay identity from the signed attributes' : '');
 }

@@ -2,7 +2,10 @@
  * The persistent replay cache (docs/replay.md). A verified, fresh message is looked up and recorded in
  * one SQLite write transaction (BEGIN IMMEDIATE), so that of N processes verifying the same message at
  * the same moment exactly one succeeds. A message counts as seen when either
- *   - the same signer (issuer + serial) already sent the same contentIdentifier, or
+ *   - the same signer (issuer + serial) already sent a message with the same replay identity: its
+ *     contentIdentifier (RFC 2634 §2.7), or, for a message without one (openssl, gpgsm, NSS, Outlook),
+ *     the SHA-256 of its signed attributes (src/signed/verify.ts ReplayIdentity); the two kinds are
+ *     kept apart (column id_kind), so a chosen contentIdentifier never matches a derived identity; or
  *   - the same signature value was already seen (a copy, whatever its identifier claims).
  *
  * Entries are pruned once no message they could match can pass the freshness check: a message is
@@ -10,6 +13,10 @@
  * than signingTime − maxSkew, so maxAge + maxSkew after it was first seen it is stale for good.
  *
  * Failure is loud: a cache that cannot be opened, read or written is a ReplayCacheError, never a pass.
+ *
+ * Schema versions (PRAGMA user_version): 1 had no id_kind; 2 adds it. A version 1 file is migrated in
+ * place when opened (ALTER TABLE … ADD COLUMN, its rows are contentIdentifiers: id_kind 0), under the
+ * write lock. A p7m from before version 2 refuses a migrated file ("written by a newer p7m").
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -19,7 +26,7 @@ import * as path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { MissingReplayAttributesError, P7mError, ReplayCacheError, ReplayedMessageError, UsageError } from '../errors.js';
 import { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_SKEW_MS } from '../signed/freshness.js';
-import type { SignatureCheck } from '../signed/verify.js';
+import type { ReplayIdentity, SignatureCheck } from '../signed/verify.js';
 
 /** What identifies one verified message. */
 export interface ReplayRecord {
@@ -27,7 +34,10 @@ export interface ReplayRecord {
   readonly signerIssuerDer: Uint8Array;
   /** Serial number INTEGER contents of the signer's certificate. */
   readonly signerSerial: Uint8Array;
-  readonly contentIdentifier: Uint8Array;
+  /** The message's name, exactly one of: the signed contentIdentifier (RFC 2634 §2.7) … */
+  readonly contentIdentifier?: Uint8Array;
+  /** … or, for a message without one, the SHA-256 of its signed attributes (ReplayIdentity 'signedAttributes'). */
+  readonly derivedIdentity?: Uint8Array;
   /** SHA-256 of the SignerInfo signature value. */
   readonly signatureHash: Uint8Array;
   readonly signingTime: Date;
@@ -50,23 +60,29 @@ export interface ReplayCache {
 
 /** 'p7mR': marks the SQLite file as ours, so a wrong --replay-db path is an error, not a silent new table. */
 const APPLICATION_ID = 0x70376d52;
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 /** How long a process waits for another one's transaction: generous, transactions take milliseconds. */
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS seen (
     signer       BLOB    NOT NULL,  -- SHA-256 of the DER IssuerAndSerialNumber
-    content_id   BLOB    NOT NULL,
+    content_id   BLOB    NOT NULL,  -- the contentIdentifier, or the derived identity (id_kind 1)
     sig_hash     BLOB    NOT NULL,
     signing_time INTEGER NOT NULL,  -- ms since the epoch
-    first_seen   INTEGER NOT NULL   -- ms since the epoch
+    first_seen   INTEGER NOT NULL,  -- ms since the epoch
+    id_kind      INTEGER NOT NULL DEFAULT 0  -- 0: contentIdentifier; 1: SHA-256 of the signed attributes (v2)
   );
   CREATE INDEX IF NOT EXISTS seen_by_id ON seen (signer, content_id);
   CREATE INDEX IF NOT EXISTS seen_by_sig ON seen (sig_hash);
   CREATE INDEX IF NOT EXISTS seen_by_age ON seen (first_seen);
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
+
+/** Version 1 → 2: the identity kind. Existing rows are contentIdentifiers (version 1 knew no other kind). */
+const MIGRATE_1_TO_2 = 'ALTER TABLE seen ADD COLUMN id_kind INTEGER NOT NULL DEFAULT 0';
+
+const ID_KIND = { contentIdentifier: 0, signedAttributes: 1 } as const;
 
 /**
  * `$XDG_STATE_HOME/p7m/replay.sqlite3` when XDG_STATE_HOME is set (to an absolute path, as the XDG Base
@@ -93,15 +109,29 @@ export function replayRetentionMs(policy: { maxAgeMs?: number; maxSkewMs?: numbe
   return Number.isFinite(r) ? r : Number.MAX_SAFE_INTEGER;
 }
 
-/** The record for a verified message; a message without signingTime or contentIdentifier cannot have one. */
-export function replayRecordOf(check: Pick<SignatureCheck, 'signer' | 'contentIdentifier' | 'signatureHash' | 'signingTime'>): ReplayRecord {
-  if (!check.signingTime || !check.contentIdentifier) {
-    throw new MissingReplayAttributesError('the message has no signingTime or contentIdentifier: it cannot be checked against the replay cache');
+/** What replayRecordOf and recordVerified read from a verification result. */
+export type RecordableCheck = Pick<SignatureCheck, 'signer' | 'contentIdentifier' | 'signatureHash' | 'signingTime'>
+  & { readonly replayIdentity?: ReplayIdentity };
+
+/**
+ * The record for a verified message. A message without signingTime cannot have one (freshness, which
+ * bounds the cache, rests on it). Its name is its replayIdentity (verify() always sets it), else its
+ * contentIdentifier; `requireContentIdentifier` refuses a derived one, as VerifyPolicy's option does.
+ */
+export function replayRecordOf(check: RecordableCheck, opts: { requireContentIdentifier?: boolean } = {}): ReplayRecord {
+  if (!check.signingTime) {
+    throw new MissingReplayAttributesError('the message has no signingTime signed attribute: it cannot be checked against the replay cache');
+  }
+  const identity = check.replayIdentity
+    ?? (check.contentIdentifier ? { kind: 'contentIdentifier', value: check.contentIdentifier } as const : undefined);
+  if (!identity) throw new MissingReplayAttributesError('the message has no contentIdentifier and no replay identity: it cannot be checked against the replay cache');
+  if (identity.kind === 'signedAttributes' && opts.requireContentIdentifier) {
+    throw new MissingReplayAttributesError('the message has no contentIdentifier signed attribute (RFC 2634 §2.7), which this receiver requires');
   }
   return {
     signerIssuerDer: check.signer.issuerDer,
     signerSerial: check.signer.serial,
-    contentIdentifier: check.contentIdentifier,
+    ...(identity.kind === 'contentIdentifier' ? { contentIdentifier: identity.value } : { derivedIdentity: identity.value }),
     signatureHash: check.signatureHash,
     signingTime: check.signingTime,
   };
@@ -114,11 +144,12 @@ export function replayRecordOf(check: Pick<SignatureCheck, 'signer' | 'contentId
  */
 export function recordVerified(
   cache: ReplayCache,
-  check: Pick<SignatureCheck, 'signer' | 'contentIdentifier' | 'signatureHash' | 'signingTime'>,
-  policy: { clock?: () => Date; maxAgeMs?: number; maxSkewMs?: number } = {},
+  check: RecordableCheck,
+  policy: { clock?: () => Date; maxAgeMs?: number; maxSkewMs?: number; requireContentIdentifier?: boolean } = {},
 ): void {
   const now = (policy.clock ?? ((): Date => new Date()))();
-  cache.checkAndRecord(replayRecordOf(check), { now, retentionMs: replayRetentionMs(policy) });
+  const record = replayRecordOf(check, { requireContentIdentifier: policy.requireContentIdentifier ?? false });
+  cache.checkAndRecord(record, { now, retentionMs: replayRetentionMs(policy) });
 }
 
 function cacheError(p: string, e: unknown): P7mError {
@@ -169,9 +200,9 @@ export function openReplayCache(file: string, opts: { busyTimeoutMs?: number } =
     throw cacheError(file, e);
   }
 
-  const selectMatch = db.prepare<[Buffer, Buffer, Buffer], { first_seen: number }>(
-    'SELECT first_seen FROM seen WHERE (signer = ? AND content_id = ?) OR sig_hash = ? ORDER BY first_seen LIMIT 1');
-  const insert = db.prepare('INSERT INTO seen (signer, content_id, sig_hash, signing_time, first_seen) VALUES (?, ?, ?, ?, ?)');
+  const selectMatch = db.prepare<[Buffer, Buffer, number, Buffer], { first_seen: number }>(
+    'SELECT first_seen FROM seen WHERE (signer = ? AND content_id = ? AND id_kind = ?) OR sig_hash = ? ORDER BY first_seen LIMIT 1');
+  const insert = db.prepare('INSERT INTO seen (signer, content_id, id_kind, sig_hash, signing_time, first_seen) VALUES (?, ?, ?, ?, ?, ?)');
   const prune = db.prepare('DELETE FROM seen WHERE first_seen < ? AND signing_time < ?');
   const getRetention = db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'retention_ms'");
   const setRetention = db.prepare("INSERT INTO meta (key, value) VALUES ('retention_ms', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
@@ -185,14 +216,16 @@ export function openReplayCache(file: string, opts: { busyTimeoutMs?: number } =
     const cutoff = now - kept;
     prune.run(cutoff, cutoff);
     const signer = signerKey(r.signerIssuerDer, r.signerSerial);
-    const id = Buffer.from(r.contentIdentifier);
+    const [kind, id] = r.contentIdentifier
+      ? [ID_KIND.contentIdentifier, Buffer.from(r.contentIdentifier)]
+      : [ID_KIND.signedAttributes, Buffer.from(r.derivedIdentity!)];
     const sig = Buffer.from(r.signatureHash);
-    const hit = selectMatch.get(signer, id, sig);
+    const hit = selectMatch.get(signer, id, kind, sig);
     if (hit) {
       const firstSeen = new Date(hit.first_seen);
       throw new ReplayedMessageError(`message already seen at ${firstSeen.toISOString()}`, firstSeen);
     }
-    insert.run(signer, id, sig, r.signingTime.getTime(), now);
+    insert.run(signer, id, kind, sig, r.signingTime.getTime(), now);
   });
 
   let closed = false;
@@ -204,6 +237,9 @@ export function openReplayCache(file: string, opts: { busyTimeoutMs?: number } =
       if (!Number.isFinite(now)) throw new UsageError('replay check: invalid time');
       if (!(o.retentionMs >= 0)) throw new UsageError('replay check: retention must be a non-negative number of milliseconds');
       if (!Number.isFinite(record.signingTime.getTime())) throw new UsageError('replay check: invalid signing time');
+      if ((record.contentIdentifier === undefined) === (record.derivedIdentity === undefined)) {
+        throw new UsageError('replay check: give exactly one of contentIdentifier and derivedIdentity');
+      }
       try {
         txn.immediate(record, now, o.retentionMs);
       } catch (e) {
@@ -220,26 +256,33 @@ export function openReplayCache(file: string, opts: { busyTimeoutMs?: number } =
 }
 
 function initSchema(db: BetterSqlite3.Database, file: string): void {
-  const check = (): boolean => {
+  /** 'ready': ours and current; 'old': ours, an older schema to migrate; 'new': an empty file. */
+  const check = (): 'ready' | 'old' | 'new' => {
     const app = Number(db.pragma('application_id', { simple: true }));
     const version = Number(db.pragma('user_version', { simple: true }));
     if (app === APPLICATION_ID) {
       if (version > SCHEMA_VERSION) throw new ReplayCacheError(`replay cache ${file} was written by a newer p7m (schema ${version})`);
-      return true;
+      if (version < 1) throw new ReplayCacheError(`replay cache ${file} unusable: unknown schema ${version}`);
+      return version === SCHEMA_VERSION ? 'ready' : 'old';
     }
     if (app !== 0) throw new ReplayCacheError(`replay cache ${file} unusable: it is a database of another application`);
     const tables = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'").get()!.n;
     if (tables > 0) throw new ReplayCacheError(`replay cache ${file} unusable: it is a database of another application`);
-    return false;
+    return 'new';
   };
   // One read transaction, so that application_id and the table count come from the same snapshot (another
   // process may be committing the schema between two autocommit reads).
-  if (db.transaction(check).deferred()) return;
-  // Another process may be initialising the same new file: do it under the write lock, then re-check.
+  if (db.transaction(check).deferred() === 'ready') return;
+  // Another process may be initialising or migrating the same file: do it under the write lock, then re-check.
   db.transaction(() => {
-    if (check()) return;
-    db.exec(SCHEMA);
-    db.pragma(`application_id = ${APPLICATION_ID}`);
+    const state = check();
+    if (state === 'ready') return;
+    if (state === 'new') {
+      db.exec(SCHEMA);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+    } else {
+      db.exec(MIGRATE_1_TO_2);
+    }
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -5,7 +5,9 @@
  *   1. structure: one SignerInfo, its signed attributes well formed (MalformedInputError);
  *   2. messageDigest and the signature (BadSignatureError);
  *   3. the chain to a trust anchor (UntrustedSignerError, ExpiredSignerError);
- *   4. signingTime and contentIdentifier present (MissingReplayAttributesError), unless not required;
+ *   4. signingTime present (MissingReplayAttributesError), unless not required; and a contentIdentifier
+ *      too when requireContentIdentifier is set (without one the message's replay identity is the hash
+ *      of its signed attributes, see ReplayIdentity);
  *   5. freshness: signingTime not older than maxAge, not further ahead than maxSkew
  *      (StaleMessageError, FutureMessageError).
  * The replay cache (src/replay/cache.ts) comes after all of these, in the caller, and the content is
@@ -37,11 +39,19 @@ export interface VerifyPolicy extends FreshnessPolicy {
   /** Time of verification. Default: the system clock. */
   readonly clock?: () => Date;
   /**
-   * Require signingTime and contentIdentifier (default true). false accepts messages without them (e.g.
-   * from `openssl cms -sign`), which then cannot be checked against the replay cache; a signingTime that
-   * is present is still held to maxAge / maxSkew.
+   * Require signingTime (default true), which freshness and the replay cache need. false accepts messages
+   * without it, which then cannot be checked against the replay cache; a signingTime that is present is
+   * still held to maxAge / maxSkew. A contentIdentifier is not required: without one the message's replay
+   * identity is derived from its signed attributes (see ReplayIdentity).
    */
   readonly requireReplayAttributes?: boolean;
+  /**
+   * Also require a contentIdentifier signed attribute (RFC 2634 §2.7), as p7m writes (default false):
+   * for deployments that only receive from p7m, or that want every message named by its sender. Messages
+   * from openssl, gpgsm, NSS/Thunderbird or Outlook, which carry none, are then refused
+   * (MissingReplayAttributesError). Ignored when requireReplayAttributes is false.
+   */
+  readonly requireContentIdentifier?: boolean;
   readonly limits?: SignedDataLimits;
 }
 
@@ -63,13 +73,33 @@ export interface SignerSummary {
   readonly serial: Uint8Array;
 }
 
+/**
+ * What names a message in the replay cache (docs/replay.md):
+ *  - 'contentIdentifier': the signed contentIdentifier (RFC 2634 §2.7), chosen by the sender (p7m: 16
+ *    random bytes);
+ *  - 'signedAttributes': without one, SHA-256 of the DER signed attributes exactly as the signature covers
+ *    them (the SET OF, RFC 5652 §5.4: messageDigest, signingTime and the rest). A replay is the same signed
+ *    message, so it has the same signed attributes whatever envelope carries it, and they cannot change
+ *    without breaking the signature; a second valid signature over the same attributes (ECDSA s → n − s)
+ *    has the same identity too. The cost: two sends of identical content by one signer within the same
+ *    second (signingTime's resolution) have the same identity, and the second is refused as a replay.
+ * The replay cache keeps the two kinds apart, so a chosen contentIdentifier cannot match a derived one.
+ */
+export interface ReplayIdentity {
+  readonly kind: 'contentIdentifier' | 'signedAttributes';
+  readonly value: Uint8Array;
+}
+
 /** What the signature establishes, without the content (the streaming verifier's result). */
 export interface SignatureCheck {
   readonly eContentType: string;
   readonly signer: SignerSummary;
   /** Present whenever requireReplayAttributes is true (the default). */
   readonly signingTime?: Date;
+  /** Present when the sender signed one (p7m always does; openssl, gpgsm, NSS and Outlook do not). */
   readonly contentIdentifier?: Uint8Array;
+  /** The message's name in the replay cache: its contentIdentifier, else derived from its signed attributes. */
+  readonly replayIdentity: ReplayIdentity;
   /** SHA-256 of the signature value: the replay cache's second key (catches a re-signed identifier). */
   readonly signatureHash: Uint8Array;
   readonly signerCertDer: Uint8Array;
@@ -127,8 +157,8 @@ export class SignedDataVerifier {
     const hash = this.digests.get(si.digestAlgorithm.oid);
     if (!hash) throw new MalformedInputError(`the signer's digest algorithm ${hashName} is not announced in digestAlgorithms`);
     if (!si.signedAttrs) {
-      // Without signed attributes there is no signingTime, nothing to bind a contentIdentifier: a plain signature.
-      if (requireReplay) throw new MissingReplayAttributesError('the message has no signed attributes, so no signingTime or contentIdentifier for replay protection');
+      // Without signed attributes there is no signingTime and nothing to name the message by: a plain signature.
+      if (requireReplay) throw new MissingReplayAttributesError('the message has no signed attributes, so no signingTime, which replay protection needs');
       throw new UnsupportedContentError('signatures without signed attributes are not supported');
     }
     const attrs = parseSignedAttributes(si.signedAttrs);
@@ -169,14 +199,12 @@ export class SignedDataVerifier {
     const chain = validatePath({ signer, pool, anchors: this.anchors, times });
 
     if (requireReplay) {
-      if (!attrs.signingTime && !attrs.contentIdentifier) {
-        throw new MissingReplayAttributesError('the message has neither a signingTime nor a contentIdentifier signed attribute, which replay protection needs');
-      }
+      // signingTime is what freshness, and so the replay cache's bounded memory, rests on: no derivation replaces it.
       if (!attrs.signingTime) throw new MissingReplayAttributesError('the message has no signingTime signed attribute, which replay protection needs');
-      if (!attrs.contentIdentifier) {
+      if (!attrs.contentIdentifier && this.policy.requireContentIdentifier) {
         throw new MissingReplayAttributesError(
-          'the message has no contentIdentifier signed attribute (RFC 2634 §2.7), which replay protection needs: '
-          + 'it was signed by something other than p7m (openssl cms -sign adds only signingTime)',
+          'the message has no contentIdentifier signed attribute (RFC 2634 §2.7), which this receiver requires: '
+          + 'it was signed by something other than p7m (openssl cms -sign, gpgsm, NSS and Outlook add only signingTime)',
         );
       }
     }
@@ -193,6 +221,9 @@ export class SignedDataVerifier {
       },
       ...(attrs.signingTime ? { signingTime: attrs.signingTime } : {}),
       ...(attrs.contentIdentifier ? { contentIdentifier: attrs.contentIdentifier } : {}),
+      replayIdentity: attrs.contentIdentifier
+        ? { kind: 'contentIdentifier', value: attrs.contentIdentifier }
+        : { kind: 'signedAttributes', value: signedAttributesHash(attrs.signedBytes) },
       signatureHash: new Uint8Array(createHash('sha256').update(si.signature).digest()),
       signerCertDer: signer.der,
       chain: chain.map((c) => c.der),
@@ -200,6 +231,14 @@ export class SignedDataVerifier {
       signatureScheme: params.scheme,
     };
   }
+}
+
+/**
+ * The derived replay identity: SHA-256 of the signed attributes' DER under the universal SET tag, the
+ * bytes the signature covers (RFC 5652 §5.4), as received (not re-encoded).
+ */
+export function signedAttributesHash(signedBytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(signedBytes).digest());
 }
 
 /**

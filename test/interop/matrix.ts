@@ -13,6 +13,9 @@ import { describeWritten, inspectFile, mismatches } from './check.js';
 import { MissingTool, type Limit, type Party, type SigningParty } from './party.js';
 import { buildSignedCases, describeSignedCase, SIGNED_DIMENSION_NAMES, SIGNED_DIMENSIONS, signerKey, validSigned, type SignedCase } from './signed-cases.js';
 import { describeSignedWritten, inspectSigned, signedMismatches } from './signed-check.js';
+
+/** The writers that put an RFC 2634 contentIdentifier in a replay row's signed attributes (p7m always, BC when asked). */
+const WRITES_CONTENT_ID = new Set(['p7m', 'bc']);
 import { ensurePki, type Identity, type Pki } from './pki.js';
 import { ROOT, WORK } from './root.js';
 import { Trace } from './run.js';
@@ -381,9 +384,9 @@ export class Matrix {
    * A signed cell: the writer signs (and envelopes), our reader checks what it wrote, the reader
    * verifies (and decrypts) and must give back the content byte for byte (an opaque signature; a
    * detached one is given the content). Where a side has limits, the whole chain runs as far as it
-   * gets and its failures, joined, must match one of them: a peer that cannot add the
-   * contentIdentifier writes its message all the same, and it is p7m's refusal of that message that
-   * the limit names.
+   * gets and its failures, joined, must match one of them: a peer that cannot write a shape (PSS,
+   * S/MIME) writes what it can all the same, and the limit names what it wrote or how the reader
+   * refused it.
    */
   private async executeSigned(cell: SignedCell, writer: SigningParty, reader: SigningParty, scratch: string, trace: Trace): Promise<Outcome> {
     const { c } = cell;
@@ -407,7 +410,7 @@ export class Matrix {
       try {
         const w = await inspectSigned(msg, recipient, scratch, trace);
         written = describeSignedWritten(w);
-        const bad = signedMismatches(w, c);
+        const bad = signedMismatches(w, c, WRITES_CONTENT_ID.has(writer.id));
         if (bad.length) mismatch = `${writer.id} ${bad.join('; ')}`;
       } catch (e) {
         mismatch = `${writer.id} ${(e as Error).message}`;

@@ -270,9 +270,11 @@ function signedSection(m: Matrix, results: Results): string[] {
       'for the RSA-2048 target. Readers verify the signature and the chain to the CA and must give back the content byte ' +
       'for byte (a detached signature\'s reader is handed the content, except from a clear-signed S/MIME ' +
       'multipart/signed entity, which carries it as a CRLF MIME entity). *receive* is how p7m reads when it is the reader: ' +
-      '`replay` is its default, a replay cache of the cell\'s own that needs signingTime and a contentIdentifier, and the ' +
-      'same file delivered a second time must be refused as already seen; `signature` is `--no-replay-check`. ' +
-      'When p7m writes, `replay` rows check that the message carries both attributes.',
+      '`replay` is its default, a replay cache of the cell\'s own that needs signingTime and names the message by its ' +
+      'contentIdentifier (RFC 2634 §2.7) or, without one, by a hash of its signed attributes; the same file delivered a ' +
+      'second time must be refused as already seen. `signature` is `--no-replay-check`. When p7m or Bouncy Castle ' +
+      'writes, `replay` rows check that the message carries both signingTime and a contentIdentifier; openssl, gpgsm ' +
+      'and NSS cannot add one.',
   );
   out.push('');
   out.push(`| case | op | signature | digest | content | form | receive | size | ${cols.map((c) => c.title).join(' | ')} |`);
@@ -297,15 +299,18 @@ function signedSection(m: Matrix, results: Results): string[] {
     const key = `${cell.peer.id}|${cell.c.op}|${cell.c.form}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push(`- ${cell.c.id} ${md(shape)}${/second delivery/.test(r.detail) ? ' — second delivery refused' : ''}`);
+    const replay = !/second delivery/.test(r.detail) ? ''
+      : /identity from the signed attributes/.test(r.detail) ? ' — second delivery refused (no contentIdentifier: replay identity from the signed attributes)'
+      : ' — second delivery refused';
+    out.push(`- ${cell.c.id} ${md(shape)}${replay}`);
   }
   out.push('');
   out.push('### Limits found (signed cells)');
   out.push('');
   out.push(
     'As above, each n/a cell is run. Here the chain runs as far as it gets even past a writer\'s gap, and the failures ' +
-      'are joined: a peer that cannot add the contentIdentifier still writes its message, and the limit names p7m\'s ' +
-      'refusal of it (`ERR_MISSING_TIMESTAMP_OR_ID`), so that the cell shows what p7m really does with such a message.',
+      'are joined: a peer that cannot write the asked shape (PSS, S/MIME) still writes what it can, and the limit names ' +
+      'what it wrote or how the reader refused it, so that the cell shows what really happens with such a message.',
   );
   out.push('');
   out.push(...limitations(m.signedCells, results));

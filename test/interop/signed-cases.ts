@@ -7,9 +7,10 @@
 //
 //  1. Seed rows, picked by hand so that the restricted peers meet every value they support: NSS
 //     cmsutil signs PKCS#1 v1.5 or ECDSA in binary only; gpgsm signs RSA PKCS#1 v1.5 in binary or
-//     armor; only openssl reads and writes S/MIME; only Bouncy Castle can add the contentIdentifier
-//     that p7m's replay-protected receive requires. One replay-protected sign-then-encrypt row in
-//     binary DER is there for every peer (the second delivery of the same file must be refused).
+//     armor; only openssl reads and writes S/MIME; only Bouncy Castle can add a contentIdentifier
+//     (the others' messages are named by their signed attributes in p7m's replay cache). One
+//     replay-protected sign-then-encrypt row in binary DER is there for every peer (the second
+//     delivery of the same file must be refused).
 //  2. Pairwise completion (pairwise.ts) over the valid combinations.
 import { completePairs, pairCoverageOf, type Dimensions } from './pairwise.js';
 
@@ -24,8 +25,9 @@ export const PLACEMENTS = ['opaque', 'detached'] as const;
 export const SIGNED_FORMS = ['der', 'pem', 'smime'] as const;
 /**
  * How p7m receives (when it is the reader): 'replay' is the default, a replay cache (fresh per cell)
- * that needs signingTime and a contentIdentifier, and the same file delivered a second time must be
- * refused; 'signature' is `--no-replay-check`, signature, chain and freshness only. When p7m writes,
+ * that needs signingTime and names the message by its contentIdentifier or, without one, by its
+ * signed attributes; the same file delivered a second time must be refused. 'signature' is
+ * `--no-replay-check`, signature, chain and freshness only. When p7m (or Bouncy Castle) writes,
  * 'replay' rows also check that the message carries both attributes.
  */
 export const RECEIVES = ['replay', 'signature'] as const;
@@ -95,7 +97,8 @@ const SEEDS: readonly Omit<SignedCase, 'id'>[] = [
   seed({ op: 'sign', sig: 'ecdsa-p384', digest: 'sha384', placement: 'detached', form: 'der', receive: 'signature', size: 1 }, 'ECDSA P-384, detached'),
   seed({ op: 'sign', sig: 'rsa-pss', digest: 'sha256', placement: 'opaque', form: 'der', receive: 'signature', size: KB100 }, 'RSA-PSS (gpgsm and NSS read it; openssl and BC write it)'),
   seed({ op: 'sign', sig: 'rsa-pkcs1', digest: 'sha512', placement: 'opaque', form: 'pem', receive: 'signature', size: 1 }, 'PEM / gpgsm armor, SHA-512'),
-  // p7m's own signatures carry a contentIdentifier; only BC can add one among the peers.
+  // p7m's own signatures carry a contentIdentifier; only BC can add one among the peers (the others'
+  // messages are named by their signed attributes).
   seed({ op: 'sign', sig: 'rsa-pkcs1', digest: 'sha256', placement: 'opaque', form: 'der', receive: 'replay', size: KB100 }, 'replay-protected verify of a SignedData'),
   // S/MIME: application/pkcs7-mime opaque, multipart/signed detached (openssl).
   seed({ op: 'sign', sig: 'rsa-pkcs1', digest: 'sha256', placement: 'opaque', form: 'smime', receive: 'signature', size: 1 }, 'S/MIME opaque-signed (application/pkcs7-mime)'),

@@ -74,8 +74,8 @@ export async function run(args: string[]): Promise<number> {
   const jobs = outDir === undefined ? null : batchInputs(positionals, outDir, decryptedName);
   if (jobs === null) refuseSameFile(positionals[0], out);
   const verifying = v.verify === true;
-  if (!verifying && (v.trust !== undefined || v['allow-unsigned'] !== undefined || v['max-age'] !== undefined || v['max-skew'] !== undefined || v['replay-db'] !== undefined || v['no-replay-check'] !== undefined)) {
-    throw new UsageError('--trust, --max-age, --max-skew, --replay-db, --no-replay-check and --allow-unsigned go with --verify');
+  if (!verifying && (v.trust !== undefined || v['allow-unsigned'] !== undefined || v['max-age'] !== undefined || v['max-skew'] !== undefined || v['replay-db'] !== undefined || v['no-replay-check'] !== undefined || v['require-content-id'] !== undefined)) {
+    throw new UsageError('--trust, --max-age, --max-skew, --replay-db, --no-replay-check, --require-content-id and --allow-unsigned go with --verify');
   }
   const verify = verifying ? { policy: await verifyPolicy(v, warn), allowUnsigned: v['allow-unsigned'] === true } : undefined;
 

@@ -6,12 +6,15 @@ import { UsageError } from '../../errors.js';
 
 export const help = `usage: p7m verify [IN] --trust CA [--trust CA ...] [--content FILE] [-o OUT]
                   [--max-age DURATION] [--max-skew DURATION] [--replay-db PATH | --no-replay-check]
+                  [--require-content-id]
 
 Verify a CMS SignedData message (DER, PEM, S/MIME application/pkcs7-mime, or clear-signed
 multipart/signed): the message digest, the signature, a certificate chain to a trust anchor
 (validity at signingTime and now, keyUsage digitalSignature, EKU emailProtection where present),
-the freshness of signingTime, and the replay cache (a message seen before is refused). The content
-is written only after every check passed.
+the freshness of signingTime, and the replay cache (a message seen before is refused). A message
+is named in the replay cache by its contentIdentifier, or, without one (openssl, gpgsm, Thunderbird
+and Outlook write none), by a hash of its signed attributes. The content is written only after
+every check passed.
 
 options:
 ${VERIFY_HELP}  --content FILE       the signed content, for a detached signature

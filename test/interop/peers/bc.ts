@@ -199,7 +199,8 @@ export class BcPeer implements SigningParty {
       digest: c.digest,
       placement: c.placement,
       form: c.form,
-      // Only BC among the peers can add it; asked for exactly where p7m's replay cache needs it.
+      // Only BC among the peers can add one: asked for in the replay rows, so that they cover both of
+      // p7m's replay identities (a contentIdentifier from BC, the signed attributes' hash from the others).
       contentid: c.receive === 'replay' ? 'yes' : 'no',
       recip: job.recipient.cert,
     });

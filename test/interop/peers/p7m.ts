@@ -160,11 +160,14 @@ export class P7mParty implements SigningParty {
         ? ['decrypt', job.input, '--key', job.recipient.key, '--cert', job.recipient.cert, '--verify']
         : ['verify', job.input, ...(c.placement === 'detached' && !(await isMultipartSigned(job.input)) ? ['--content', job.plain] : [])];
     args.push('--trust', job.caCert, ...replay);
-    await this.p7m(job.trace, [...args, '-o', job.out]);
+    const first = await this.p7mRun(job.trace, [...args, '-o', job.out]);
+    if (first.code !== 0) throw new ToolError(first);
     if (c.receive !== 'replay') return;
+    // Without a contentIdentifier (openssl, gpgsm, NSS) p7m names the message by its signed attributes, and says so.
+    const derived = /replay identity from the signed attributes/.test(first.stderr);
     const again = await this.p7mRun(job.trace, [...args, '-o', join(job.scratch, 'replayed.bin')]);
     if (again.code === 0) throw new Error('p7m accepted the same file a second time (replay not detected)');
     if (!/already seen/.test(again.stderr)) throw new ToolError(again, `second delivery: ${summarize(again)}`);
-    return 'second delivery refused as already seen';
+    return `second delivery refused as already seen${derived ? ', identity from the signed attributes' : ''}`;
   }
 }
