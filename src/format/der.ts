@@ -2,7 +2,6 @@
  * Minimal DER/BER *writing* helpers for the outer layers that p7m streams itself (X.690 §8.1, §10.1).
  * Small inner structures are built with asn1js; these helpers only frame bytes whose lengths we know.
  */
-import { concatBytes } from '../stream/ber-reader.js';
 
 export const TAG = {
   INTEGER: 0x02,
@@ -43,12 +42,31 @@ export function indefiniteHeader(tag: number): Uint8Array { return Uint8Array.of
 export function tlvSize(contentLength: number): number { return 1 + derLength(contentLength).length + contentLength; }
 
 export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
-  const body = concatBytes(content);
-  return concatBytes([header(tag, body.length), body]);
+  // One allocation: header and contents written in place (this builds every RecipientInfo).
+  let n = 0;
+  for (const c of content) n += c.length;
+  const h = header(tag, n);
+  const out = new Uint8Array(h.length + n);
+  out.set(h, 0);
+  let o = h.length;
+  for (const c of content) { out.set(c, o); o += c.length; }
+  return out;
 }
+
+/** Encoded OIDs by dotted form: the same few are written for every recipient and attribute. */
+const oidCache = new Map<string, Uint8Array>();
 
 /** Contents octets of an OBJECT IDENTIFIER from dotted form (X.690 §8.19), arcs of any size. */
 export function oidContent(dotted: string): Uint8Array {
+  let c = oidCache.get(dotted);
+  if (!c) {
+    c = encodeArcs(dotted);
+    if (oidCache.size < 256) oidCache.set(dotted, c);
+  }
+  return c.slice(); // callers own what they get
+}
+
+function encodeArcs(dotted: string): Uint8Array {
   const arcs = dotted.split('.').map((s) => BigInt(s));
   const out: number[] = [];
   for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
