@@ -4,18 +4,20 @@
  * a command loads src/cli/commands.ts, and each command imports pkijs/asn1js and the key parsers
  * only when it runs.
  */
+import { requireWithCodeCache } from './code-cache.js';
 import { packageVersion } from './package-root.js';
 
 type Commands = typeof import('./commands.js');
 
 /**
  * The commands, found beside this file: the installed CLI is two CommonJS bundles, dist/bin/p7m.cjs
- * requiring dist/bin/commands.cjs (scripts/bundle-cli.mjs); the compiled ES modules,
- * dist/src/cli/main.js importing dist/src/cli/commands.js, run the same way from a checkout.
+ * loading dist/bin/commands.cjs with its code cache (scripts/bundle-cli.mjs, src/cli/code-cache.ts);
+ * the compiled ES modules, dist/src/cli/main.js importing dist/src/cli/commands.js, run the same way
+ * from a checkout.
  */
 const loadCommands = (): Promise<Commands> =>
   typeof require === 'function'
-    ? Promise.resolve(require('./commands.cjs') as Commands)
+    ? Promise.resolve(requireWithCodeCache<Commands>(require('node:path').join(__dirname, 'commands.cjs')))
     : import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
 
 const EXIT_FAILED = 1;
