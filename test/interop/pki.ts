@@ -137,33 +137,23 @@ async function generate(dir: string): Promise<void> {
     '-set_serial', '1', '-addext', 'basicConstraints=critical,CA:true',
     '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-addext', 'subjectKeyIdentifier=hash', '-out', 'ca.pem',
   ]);
-  for (const s of SPECS) {
-    await writeFile(join(dir, `${s.name}.ext`), leaf(s));
-    await o(['req', '-new', '-key', `${s.name}.key`, '-subj', `/O=p7m interop/CN=${s.name}`, '-out', `${s.name}.csr`]);
+  /** NAME.pem issued by the CA with the extensions `ext`, and NAME.p12 with the key and the CA. */
+  const issue = async (name: string, serial: string, ext: string): Promise<void> => {
+    await writeFile(join(dir, `${name}.ext`), ext);
+    await o(['req', '-new', '-key', `${name}.key`, '-subj', `/O=p7m interop/CN=${name}`, '-out', `${name}.csr`]);
     await o([
-      'x509', '-req', '-in', `${s.name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', s.serial,
-      '-days', '3650', '-extfile', `${s.name}.ext`, '-out', `${s.name}.pem`,
+      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', serial,
+      '-days', '3650', '-extfile', `${name}.ext`, '-out', `${name}.pem`,
     ]);
     // gpgsm 2.2 reads only the legacy PKCS#12 algorithms; NSS reads them too.
     await o([
-      'pkcs12', '-export', '-in', `${s.name}.pem`, '-inkey', `${s.name}.key`, '-certfile', 'ca.pem', '-name', s.name,
+      'pkcs12', '-export', '-in', `${name}.pem`, '-inkey', `${name}.key`, '-certfile', 'ca.pem', '-name', name,
       '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1',
-      '-passout', `pass:${P12_PASSWORD}`, '-out', `${s.name}.p12`,
+      '-passout', `pass:${P12_PASSWORD}`, '-out', `${name}.p12`,
     ]);
-  }
-  for (const s of SIGNER_SPECS) {
-    await writeFile(join(dir, `${s.name}.ext`), signerExt(s.name));
-    await o(['req', '-new', '-key', `${s.name}.key`, '-subj', `/O=p7m interop/CN=${s.name}`, '-out', `${s.name}.csr`]);
-    await o([
-      'x509', '-req', '-in', `${s.name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', s.serial,
-      '-days', '3650', '-extfile', `${s.name}.ext`, '-out', `${s.name}.pem`,
-    ]);
-    await o([
-      'pkcs12', '-export', '-in', `${s.name}.pem`, '-inkey', `${s.name}.key`, '-certfile', 'ca.pem', '-name', s.name,
-      '-certpbe', 'PBE-SHA1-3DES', '-keypbe', 'PBE-SHA1-3DES', '-macalg', 'sha1',
-      '-passout', `pass:${P12_PASSWORD}`, '-out', `${s.name}.p12`,
-    ]);
-  }
+  };
+  for (const s of SPECS) await issue(s.name, s.serial, leaf(s));
+  for (const s of SIGNER_SPECS) await issue(s.name, s.serial, signerExt(s.name));
   await writeFile(join(dir, 'DONE'), `p7m interop PKI v${PKI_VERSION}\n`);
 }
 
