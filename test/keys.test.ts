@@ -317,6 +317,18 @@ describe('certificates', () => {
     for (const [what, text] of refused) assert.throws(() => parsePem(Buffer.from(text, 'latin1')), KeyFileError, what);
   });
 
+  test('a malformed issuer or subject Name is refused when the certificate is read, not when it is shown', () => {
+    const good = loadCertificates(demo('alice.pem'))[0]!;
+    for (const field of ['issuerDer', 'subjectDer'] as const) {
+      const der = Uint8Array.from(good.der);
+      // The first RelativeDistinguishedName's SET tag made a SEQUENCE: every length stays as it was.
+      const at = good[field].byteOffset - good.der.byteOffset + 2;
+      assert.equal(der[at], 0x31, field);
+      der[at] = 0x30;
+      assert.throws(() => parseCertificate(der), (e: unknown) => e instanceof KeyFileError && /Name: expected a SET/.test((e as Error).message), field);
+    }
+  });
+
   test('garbage → KeyFileError', () => {
     const alice = readFileSync(join(CERTS, 'alice.pem'), 'utf8');
     const der0 = loadCertificates(demo('alice.pem'))[0]!.der;

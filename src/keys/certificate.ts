@@ -160,10 +160,11 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     throw new KeyFileError('the certificate holds a public key node:crypto cannot read', { cause: e });
   }
 
-  // The readable names, the e-mail address and the fingerprint are for messages only, and walking a
-  // Name costs more than the rest of the certificate: encrypting to 100 recipients parses 100
-  // certificates in a cold process, where that was ~20% of the per-recipient cost. They are
-  // computed on first use (a malformed Name then fails there, as a KeyFileError).
+  // Both Names are walked now (a malformed one is refused here); the readable names, the e-mail
+  // address and the fingerprint are for messages only, and formatting them cost ~20% of each recipient
+  // when encrypting to 100 in a cold process: they are made on first use.
+  const issuerAttributes = nameAttributes(issuerT);
+  const subjectAttributes = nameAttributes(subjectT);
   let subject: string | undefined;
   let issuer: string | undefined;
   let fingerprint: string | undefined;
@@ -183,12 +184,12 @@ export function parseCertificate(derBytes: Uint8Array): CertInfo {
     signatureAlgorithm: sigAlg.params ? { oid: sigAlg.oid, params: sigAlg.params.bytes } : { oid: sigAlg.oid },
     signatureAlgorithmsAgree: Buffer.compare(sigAlgT.bytes, innerSigAlgT.bytes) === 0,
     signatureValue,
-    get subject() { return (subject ??= nameToString(subjectT)); },
-    get issuer() { return (issuer ??= nameToString(issuerT)); },
+    get subject() { return (subject ??= formatName(subjectAttributes)); },
+    get issuer() { return (issuer ??= formatName(issuerAttributes)); },
     get fingerprintSha256() { return (fingerprint ??= createHash('sha256').update(cert.bytes).digest('hex')); },
     // subjectAltName's rfc822Name (set while the extensions are read), else the subject's emailAddress.
     get email() {
-      if (email === undefined) email = emailFromName(subjectT) ?? null;
+      if (email === undefined) email = emailFromName(subjectAttributes) ?? null;
       return email ?? undefined;
     },
     set email(v: string | undefined) { email = v ?? null; },
@@ -285,8 +286,21 @@ function readExtension(info: CertInfo, id: string, value: Uint8Array): void {
   }
 }
 
-/** Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue (RFC 5280 §4.1.2.4). */
-function* attributes(name: der.Tlv): Generator<{ rdn: number; type: string; value: der.Tlv }> {
+interface NameAttribute {
+  readonly rdn: number;
+  readonly type: string;
+  readonly value: der.Tlv;
+  /** The value as text when it is a directory string (RFC 5280 §4.1.2.4), else undefined. */
+  readonly text: string | undefined;
+}
+
+/**
+ * Name ::= SEQUENCE OF RelativeDistinguishedName; RDN ::= SET OF AttributeTypeAndValue (RFC 5280
+ * §4.1.2.4). Walked when the certificate is parsed, so that a malformed Name is refused there; only
+ * the formatting for messages waits until it is asked for.
+ */
+function nameAttributes(name: der.Tlv): NameAttribute[] {
+  const out: NameAttribute[] = [];
   const rdns = der.seq(name, 'Name').rest();
   for (let i = 0; i < rdns.length; i++) {
     const set = rdns[i]!;
@@ -296,16 +310,20 @@ function* attributes(name: der.Tlv): Generator<{ rdn: number; type: string; valu
       const type = der.oid(r.next(TAG.OID, 'type'));
       const value = r.any('value');
       r.end();
-      yield { rdn: i, type, value };
+      out.push({ rdn: i, type, value, text: der.directoryString(value) });
     }
   }
+  return out;
+}
+
+export function nameToString(name: der.Tlv): string {
+  return formatName(nameAttributes(name));
 }
 
 /** RFC 4514 §2: RDNs in reverse order, `+` inside a multi-valued RDN, values escaped per §2.4. */
-export function nameToString(name: der.Tlv): string {
+function formatName(attributes: readonly NameAttribute[]): string {
   const rdns: string[][] = [];
-  for (const { rdn, type, value } of attributes(name)) {
-    const text = der.directoryString(value);
+  for (const { rdn, type, value, text } of attributes) {
     const short = ATTR_NAMES[type];
     // §2.4: a value that is not a string (or a type without a short name) is written as #hex of its BER encoding.
     const v = short !== undefined && text !== undefined ? escapeValue(text) : '#' + Buffer.from(value.bytes).toString('hex');
@@ -327,9 +345,9 @@ function escapeValue(s: string): string {
   return out;
 }
 
-function emailFromName(name: der.Tlv): string | undefined {
-  for (const { type, value } of attributes(name)) {
-    if (type === OID.emailAddress) return der.directoryString(value);
+function emailFromName(attributes: readonly NameAttribute[]): string | undefined {
+  for (const { type, text } of attributes) {
+    if (type === OID.emailAddress) return text;
   }
   return undefined;
 }

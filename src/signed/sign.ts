@@ -126,9 +126,7 @@ export class SignedDataBuilder {
 
 function readCertificate(der: Uint8Array, what: string): CertInfo {
   try {
-    const c = parseCertificate(der);
-    void c.subject; // a malformed subject Name fails here, at sign time, not in a later message
-    return c;
+    return parseCertificate(der);
   } catch (e) {
     if (e instanceof P7mError) throw new KeyFileError(`the ${what} cannot be read: ${e.message}`, { cause: e });
     throw e;
