@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,6 +15,7 @@ import { DEMO, DEMO_PASSWORD } from './helpers/demo.js';
 import { days, issue, makeCa, rsaKey, writeCert } from './helpers/pki.js';
 import { CLI, ROOT, explain, p7m, type RunResult } from './helpers/spawn.js';
 import { tempDir } from './helpers/tmp.js';
+import { cacheFileFor, compileWithCodeCache } from '../src/cli/code-cache.js';
 
 const tmp = tempDir('p7m-cli-');
 after(() => tmp.remove());
@@ -339,6 +341,21 @@ describe('help and version', { concurrency: 4 }, () => {
       assert.equal(r.status, 0, explain(r));
       assert.equal(r.stdout.toString(), `p7m ${version}\n`);
     }
+  });
+});
+
+describe('the built command bundle', () => {
+  it('is ASCII, and V8 takes each code cache the build made for it', () => {
+    const bundle = path.join(ROOT, 'dist', 'bin', 'commands.cjs');
+    // The loader reads an ASCII bundle as Latin-1 (src/cli/code-cache.ts); a cache V8 refuses would
+    // quietly cost the compile time back at every start.
+    assert.ok(isAscii(readFileSync(bundle)), 'dist/bin/commands.cjs is not ASCII');
+    for (const command of ['encrypt', 'decrypt', 'inspect']) {
+      const cacheFile = cacheFileFor(bundle, command);
+      assert.ok(existsSync(cacheFile), `${cacheFile} missing`);
+      assert.equal(compileWithCodeCache(bundle, cacheFile).cachedDataRejected, false, `${cacheFile} refused by V8`);
+    }
+    assert.notEqual(cacheFileFor(bundle, 'encrypt'), cacheFileFor(bundle, 'decrypt'));
   });
 });
 

@@ -4,7 +4,7 @@
  * a command loads src/cli/commands.ts, and each command imports pkijs/asn1js and the key parsers
  * only when it runs.
  */
-import { requireWithCodeCache } from './code-cache.js';
+import { cacheFileFor, requireWithCodeCache } from './code-cache.js';
 import { packageVersion } from './package-root.js';
 
 type Commands = typeof import('./commands.js');
@@ -15,10 +15,11 @@ type Commands = typeof import('./commands.js');
  * the compiled ES modules, dist/src/cli/main.js importing dist/src/cli/commands.js, run the same way
  * from a checkout.
  */
-const loadCommands = (): Promise<Commands> =>
-  typeof require === 'function'
-    ? Promise.resolve(requireWithCodeCache<Commands>(require('node:path').join(__dirname, 'commands.cjs')))
-    : import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
+const loadCommands = (command: string): Promise<Commands> => {
+  if (typeof require !== 'function') return import(new URL('./commands.js', import.meta.url).href) as Promise<Commands>;
+  const file = require('node:path').join(__dirname, 'commands.cjs') as string;
+  return Promise.resolve(requireWithCodeCache<Commands>(file, cacheFileFor(file, command)));
+};
 
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
@@ -49,12 +50,12 @@ example:
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === '-V') { process.stdout.write(`p7m ${packageVersion()}\n`); return 0; }
-  if (cmd === 'help' && rest[0] !== undefined) return (await loadCommands()).showHelp(rest[0]);
+  if (cmd === 'help' && rest[0] !== undefined) return (await loadCommands('help')).showHelp(rest[0]);
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
     return cmd === undefined ? EXIT_USAGE : 0;
   }
-  return (await loadCommands()).runCommand(cmd, rest);
+  return (await loadCommands(cmd)).runCommand(cmd, rest);
 }
 
 // A closed pipe (`p7m decrypt … | head`) or a full disk on standard output fails the write that met it,
