@@ -20,7 +20,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSyn
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decrypt, decryptStream, encrypt, encryptStream } from '../src/index.js';
-import { READ_CHUNK } from '../src/cli/io.js';
+import { READ_CHUNK, openInputFile } from '../src/cli/io.js';
 import { DEMO, demo } from './helpers/demo.js';
 import { CLI, OPENSSL_VERSION, type RunResult, explain, opensslOk, p7m, run } from './helpers/spawn.js';
 import { tempDir } from './helpers/tmp.js';
@@ -96,6 +96,44 @@ describe('CLI round trips across chunk boundaries', { concurrency: 2 }, () => {
       assert.equal(sha(d.stdout), sha(contents.get(n)!));
     });
   }
+});
+
+describe('the CLI input reader', { skip: process.platform === 'linux' ? false : 'counts open descriptors in /proc/self/fd' }, () => {
+  const openFds = (): number => readdirSync('/proc/self/fd').length;
+  const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+
+  it('reads a regular file in pieces of READ_CHUNK, from the first call on, and closes it at the end', async () => {
+    const n = 3 * C + 5;
+    const before = openFds();
+    const input = openInputFile(inputOf(n));
+    const reader = input.borrowed(); // starts reading now
+    await settle();
+    assert.equal(openFds(), before + 1, 'the file is open before the first piece is asked for');
+    const h = createHash('sha256');
+    const sizes: number[] = [];
+    for await (const c of reader) { h.update(c); sizes.push(c.length); }
+    assert.equal(h.digest('hex'), sha(contents.get(n)!));
+    assert.deepEqual(sizes, [READ_CHUNK, READ_CHUNK, READ_CHUNK, 5]);
+    assert.equal(openFds(), before, 'closed after the last piece');
+    await reader.release(); // again: nothing to do
+    assert.equal(openFds(), before);
+  });
+
+  it('release() before reading (a command whose set-up failed) closes the file; the reader is then empty of work', async () => {
+    const before = openFds();
+    const reader = openInputFile(inputOf(C + 1)).borrowed();
+    await reader.release();
+    assert.equal(openFds(), before);
+  });
+
+  it('a file that cannot be opened fails when read, with the file named', async () => {
+    const f = tmp.join('in', 'vanishing.bin');
+    writeFileSync(f, 'x');
+    const input = openInputFile(f); // stat sees it
+    spawnSync('rm', [f]);
+    const reader = input.borrowed();
+    await assert.rejects(async () => { for await (const _ of reader) { /* nothing */ } }, (e: Error) => /cannot read .*vanishing\.bin: no such file or directory/.test(e.message));
+  });
 });
 
 describe('openssl interoperability on large content', { skip: noOpenssl, concurrency: 2 }, () => {

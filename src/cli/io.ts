@@ -1,5 +1,6 @@
 /** File and terminal plumbing shared by the commands. */
 import { createReadStream, promises as fsp, realpathSync, statSync } from 'node:fs';
+import * as afs from '../io/fs-async.js';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { IoError, P7mError, UsageError } from '../errors.js';
@@ -22,15 +23,26 @@ export interface InputSource {
   stream(): AsyncIterable<Uint8Array>;
   /**
    * The same bytes, faster for a regular file: each chunk is valid only until the next one is asked
-   * for (see readAhead). For the content path, which consumes every chunk at once.
+   * for (see ReadAhead). For the content path, which consumes every chunk at once. A regular file
+   * starts being read when this is called, so a command that calls it before its other set-up finds
+   * the first piece read; such a command calls release() if it ends without reading to the end.
    */
-  borrowed(): AsyncIterable<Uint8Array>;
+  borrowed(): Borrowed;
 }
+
+/** The bytes of an input, read once; release() frees what a reader holds if it was not read to the end. */
+export interface Borrowed extends AsyncIterable<Uint8Array> {
+  release(): Promise<void>;
+}
+
+/** A stream as a Borrowed that holds nothing until it is read. */
+const asBorrowed = (src: AsyncIterable<Uint8Array>): Borrowed =>
+  ({ [Symbol.asyncIterator]: () => src[Symbol.asyncIterator](), release: async () => undefined });
 
 export function openInputFile(file: string | undefined): InputSource {
   if (file === undefined || file === '-') {
     // Standard input's size is not known in advance: the output is indefinite-length BER.
-    return { name: 'standard input', size: null, stream: () => process.stdin, borrowed: () => process.stdin };
+    return { name: 'standard input', size: null, stream: () => process.stdin, borrowed: () => asBorrowed(process.stdin) };
   }
   let st;
   try {
@@ -50,11 +62,11 @@ export function openInputFile(file: string | undefined): InputSource {
     })();
   };
   // A FIFO or a device: its size is unknown, and it is read as a stream.
-  if (!st.isFile()) return { name: file, size: null, stream, borrowed: stream };
+  if (!st.isFile()) return { name: file, size: null, stream, borrowed: () => asBorrowed(stream()) };
   // A small file needs no large buffers (a batch of many small files reads each in one go); the
   // floor keeps a file that grows after the stat (a download in progress) from being read in crumbs.
   const chunk = Math.min(READ_CHUNK, Math.max(st.size, 16 << 10));
-  return { name: file, size: st.size, stream, borrowed: () => readAhead(file, chunk) };
+  return { name: file, size: st.size, stream, borrowed: () => new ReadAhead(file, chunk) };
 }
 
 function readError(file: string, e: unknown): IoError {
@@ -65,53 +77,74 @@ function readError(file: string, e: unknown): IoError {
 /**
  * Reads a regular file in READ_CHUNK pieces into two buffers used in turn: the next piece is read
  * while the caller works on the current one, and no buffer is allocated per piece (fresh memory
- * costs page faults, the largest cost of the content path after the cipher itself).
+ * costs page faults, the largest cost of the content path after the cipher itself). Opening and
+ * the first read start when it is made.
  *
  * A yielded chunk is valid until the next one is asked for. The content path consumes each chunk
  * before that (the cipher's update, a hash update; BerReader copies the few octets it keeps), which
  * is why this reader is the CLI's and is not handed to library callers.
  */
-async function* readAhead(file: string, size = READ_CHUNK): AsyncGenerator<Uint8Array, void, void> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(file, 'r');
-  } catch (e) {
-    throw readError(file, e);
+class ReadAhead implements Borrowed {
+  private readonly bufs: readonly [Buffer, Buffer];
+  private readonly fd: Promise<number>;
+  /** Bytes read into bufs[which] (the next piece to hand out). */
+  private next: Promise<number>;
+  private which = 0;
+  private started = false;
+  private released = false;
+
+  constructor(private readonly file: string, private readonly size: number) {
+    this.bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
+    this.fd = afs.open(file, 'r');
+    this.next = this.fd.then((fd) => this.fill(fd, this.bufs[0]));
+    // Both are awaited later (or by release()); not unhandled rejections in the meantime.
+    this.fd.catch(() => undefined);
+    this.next.catch(() => undefined);
   }
-  const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)] as const;
-  // A full buffer, or less at the end of the file (a regular file reads short only there).
-  const fill = async (b: Buffer): Promise<number> => {
+
+  /** A full buffer, or less at the end of the file (a regular file reads short only there). */
+  private async fill(fd: number, b: Buffer): Promise<number> {
     let n = 0;
     while (n < b.length) {
-      const { bytesRead } = await fh.read(b, n, b.length - n, null);
-      if (bytesRead === 0) break;
-      n += bytesRead;
+      const got = await afs.read(fd, b, n, b.length - n, null);
+      if (got === 0) break;
+      n += got;
     }
     return n;
-  };
-  let next = fill(bufs[0]);
-  next.catch(() => undefined); // awaited below; not an unhandled rejection in the meantime
-  let which = 0;
-  try {
-    for (;;) {
-      let n: number;
-      try { n = await next; } catch (e) { throw readError(file, e); }
-      if (n === 0) return;
-      const current = bufs[which]!;
-      which ^= 1;
-      next = fill(bufs[which]!);
-      next.catch(() => undefined);
-      yield n === size ? current : current.subarray(0, n);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array, void, void> {
+    if (this.started) throw new Error('the input is read once');
+    this.started = true;
+    try {
+      for (;;) {
+        let n: number;
+        try { n = await this.next; } catch (e) { throw readError(this.file, e); }
+        if (n === 0) return;
+        const current = this.bufs[this.which];
+        this.which ^= 1;
+        const other = this.bufs[this.which];
+        this.next = this.fd.then((fd) => this.fill(fd, other));
+        this.next.catch(() => undefined);
+        yield n === this.size ? current : current.subarray(0, n);
+      }
+    } finally {
+      await this.release();
     }
-  } finally {
-    await next.catch(() => undefined);
-    await fh.close().catch(() => undefined);
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await this.next.catch(() => undefined);
+    const fd = await this.fd.catch(() => null);
+    if (fd !== null) await afs.close(fd).catch(() => undefined);
   }
 }
 
 export async function readWholeFile(file: string, what: string): Promise<Uint8Array> {
   try {
-    return await fsp.readFile(file);
+    return await afs.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message;

@@ -4,10 +4,10 @@
  * file output lives in a private temporary file beside the target, renamed into place on commit.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import type { Writable } from 'node:stream';
 import { IoError } from '../errors.js';
+import * as afs from './fs-async.js';
 
 export interface Sink {
   write(chunk: Uint8Array): Promise<void>;
@@ -58,14 +58,15 @@ export class FileSink implements Sink {
    * the cipher work at once), and never more than one, which bounds the memory held.
    */
   private inflight: Promise<void> | null = null;
-  private constructor(readonly target: string, readonly tmp: string, private readonly fh: fsp.FileHandle) {}
+  /** The temp file's descriptor; null once closed (a number is never closed twice: it may be reused). */
+  private fd: number | null;
+  private constructor(readonly target: string, readonly tmp: string, fd: number) { this.fd = fd; }
 
   static async create(target: string): Promise<FileSink> {
     const dir = path.dirname(path.resolve(target));
     const tmp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.p7m-tmp`);
     try {
-      const fh = await fsp.open(tmp, 'wx', 0o600);
-      return new FileSink(target, tmp, fh);
+      return new FileSink(target, tmp, await afs.open(tmp, 'wx', 0o600));
     } catch (e) {
       throw ioError(`cannot write ${target}`, e);
     }
@@ -85,7 +86,9 @@ export class FileSink implements Sink {
     const batch = this.pending;
     this.pending = []; this.pendingSize = 0;
     // libuv writes the whole batch (it loops on short writes) or fails.
-    const p = (batch.length === 1 ? this.fh.write(batch[0]!) : this.fh.writev(batch)).then(
+    const fd = this.fd;
+    if (fd === null) throw new IoError(`cannot write ${this.target}: already closed`);
+    const p = (batch.length === 1 ? afs.write(fd, batch[0]!) : afs.writev(fd, batch)).then(
       () => undefined,
       (e: unknown) => { throw ioError(`cannot write ${this.target}`, e); },
     );
@@ -103,8 +106,8 @@ export class FileSink implements Sink {
     try {
       await this.flush();
       await this.settle();
-      await this.fh.close();
-      await fsp.rename(this.tmp, this.target);
+      await this.closeFd();
+      await afs.rename(this.tmp, this.target);
     } catch (e) {
       await this.abort();
       throw e instanceof IoError ? e : ioError(`cannot write ${this.target}`, e);
@@ -114,8 +117,15 @@ export class FileSink implements Sink {
   async abort(): Promise<void> {
     this.pending = []; this.pendingSize = 0;
     await this.settle().catch(() => undefined);
-    await this.fh.close().catch(() => undefined);
-    await fsp.unlink(this.tmp).catch(() => undefined);
+    await this.closeFd().catch(() => undefined);
+    await afs.unlink(this.tmp).catch(() => undefined);
+  }
+
+  private async closeFd(): Promise<void> {
+    const fd = this.fd;
+    if (fd === null) return;
+    this.fd = null;
+    await afs.close(fd);
   }
 }
 

@@ -1,11 +1,12 @@
 import { list, oneOf, parse, str, type Options } from '../args.js';
-import { type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
+import { type Borrowed, type InputSource, batchInputs, openInputFile, outputSink, readWholeFile, refuseSameFile, runBatchCommand } from '../io.js';
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
 import { UsageError } from '../../errors.js';
 import { type LoadedSigner, type SignatureChoice, checkSignatureChoice, loadSigner, signatureChoice, signatureHelp, signatureOptions } from '../signer.js';
 import type { Sink } from '../../io/sink.js';
 import type { EncryptOptions, PreparedEnvelope } from '../../encrypt.js';
 import type { OutputForm } from '../../stream/armor.js';
+import type { Reclaimer } from '../reclaim.js';
 
 export const help = `usage: p7m encrypt [IN] -r CERT [-r CERT ...] [-o OUT] [--form der|pem|smime]
                    [--cipher aes-128-cbc|aes-192-cbc|aes-256-cbc] [--key-transport pkcs1|oaep]
@@ -83,54 +84,71 @@ export async function run(args: string[]): Promise<number> {
   const progress = progressMode(args);
   const jobs = outDir === undefined ? null : batchInputs(positionals, outDir, (name) => `${name}.p7m`);
   if (jobs === null) refuseSameFile(positionals[0], out);
-
-  // Certificates are read and parsed once, also for a batch; each file still gets its own session key.
-  const { loadCertificates } = await import('../../keys/certificate.js');
-  const recipients = [];
-  for (const f of recipientFiles) recipients.push(...loadCertificates(await readWholeFile(f, 'certificate')));
-  const { prepareEnvelope } = await import('../../encrypt.js');
-  // Sign-then-encrypt (src/send.ts): the signed message, a ContentInfo, is the enveloped id-data.
-  const signing = v['sign-cert'] !== undefined || v['sign-key'] !== undefined || v['sign-p12'] !== undefined;
-  if (v['triple-wrap'] === true && !signing) throw new UsageError('--triple-wrap needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)');
-  const choice = signatureChoice(v, 'sign-');
-  for (const [opt, given] of [['--sign-digest', choice.digest !== undefined], ['--sign-pss', choice.pss]] as const) {
-    if (given && !signing) throw new UsageError(`${opt} needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)`);
+  // One file: it starts being read now, so that its first piece is in memory when the certificates
+  // are loaded and the key is wrapped (~4 ms of a 100 MiB encrypt here otherwise spent waiting).
+  const single = jobs === null && v['triple-wrap'] !== true ? openInputFile(positionals[0]) : null;
+  const content = single?.borrowed();
+  try {
+    return await setUpAndEncrypt();
+  } finally {
+    // Read to the end on success; released unread when the set-up failed.
+    await content?.release();
   }
-  const signer = signing
-    ? withChoice(await loadSigner({ cert: str(v['sign-cert']), key: str(v['sign-key']), p12: str(v['sign-p12']), pass: str(v['sign-pass']), certfile: list(v['sign-certfile']) }), choice)
-    : undefined;
-  const envOpts: EncryptOptions = {
-    recipients, cipher, keyTransport, oaepHash, rid, allowExpired: v['allow-expired'] === true,
-  };
-  if (v['triple-wrap'] === true) {
-    if (jobs !== null) throw new UsageError('--triple-wrap works on one file at a time');
-    return tripleWrapOne(envOpts, signer!, positionals[0], out, form);
-  }
-  // Checks every certificate before any file is touched (an expired one fails here, once).
-  const first = await prepareEnvelope(envOpts);
 
-  if (jobs === null) {
-    const input = openInputFile(positionals[0]);
-    const bar = startProgress({ mode: progress, total: input.size, verb: 'encrypting' });
-    try {
-      await encryptOne(first, input, await outputSink(out), form, bar, signer);
-    } finally {
-      await bar.stop();
+  async function setUpAndEncrypt(): Promise<number> {
+    // Certificates are read and parsed once, also for a batch; each file still gets its own session key.
+    const { loadCertificates } = await import('../../keys/certificate.js');
+    // All are read at once, and parsed in order (the first bad one is the one reported).
+    const certFiles = recipientFiles.map((f) => readWholeFile(f, 'certificate'));
+    for (const p of certFiles) p.catch(() => undefined); // each is awaited below
+    // A large file: the allocator is primed now, while those files are read (src/cli/reclaim.ts).
+    const { reclaimer } = await import('../reclaim.js');
+    const reclaim = single ? reclaimer(single.size) : undefined;
+    const recipients = [];
+    for (const f of certFiles) recipients.push(...loadCertificates(await f));
+    const { prepareEnvelope } = await import('../../encrypt.js');
+    // Sign-then-encrypt (src/send.ts): the signed message, a ContentInfo, is the enveloped id-data.
+    const signing = v['sign-cert'] !== undefined || v['sign-key'] !== undefined || v['sign-p12'] !== undefined;
+    if (v['triple-wrap'] === true && !signing) throw new UsageError('--triple-wrap needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)');
+    const choice = signatureChoice(v, 'sign-');
+    for (const [opt, given] of [['--sign-digest', choice.digest !== undefined], ['--sign-pss', choice.pss]] as const) {
+      if (given && !signing) throw new UsageError(`${opt} needs a signer (--sign-cert CERT --sign-key KEY, or --sign-p12 FILE)`);
     }
-    return 0;
-  }
+    const signer = signing
+      ? withChoice(await loadSigner({ cert: str(v['sign-cert']), key: str(v['sign-key']), p12: str(v['sign-p12']), pass: str(v['sign-pass']), certfile: list(v['sign-certfile']) }), choice)
+      : undefined;
+    const envOpts: EncryptOptions = { recipients, cipher, keyTransport, oaepHash, rid, allowExpired: v['allow-expired'] === true };
+    if (v['triple-wrap'] === true) {
+      if (jobs !== null) throw new UsageError('--triple-wrap works on one file at a time');
+      return tripleWrapOne(envOpts, signer!, positionals[0], out, form);
+    }
+    // Checks every certificate before any file is touched (an expired one fails here, once).
+    const first = await prepareEnvelope(envOpts);
 
-  let unused: PreparedEnvelope | null = first;
-  const { FileSink } = await import('../../io/sink.js');
-  const bar = startProgress({ mode: progress, total: jobs.total, verb: 'encrypting', files: jobs.list.length });
-  return runBatchCommand(jobs.list, bar, 'encrypt', async (job) => {
-    refuseSameFile(job.input, job.output);
-    const input = openInputFile(job.input);
-    // A fresh session key for every file (the first reuses the one prepared above, unused so far).
-    const env = unused ?? await prepareEnvelope(envOpts);
-    unused = null;
-    await encryptOne(env, input, await FileSink.create(job.output), form, bar, signer);
-  });
+    if (single !== null && content !== undefined) {
+      const bar = startProgress({ mode: progress, total: single.size, verb: 'encrypting' });
+      try {
+        await encryptOne(first, single, content, await outputSink(out), form, bar, signer, reclaim);
+      } finally {
+        await bar.stop();
+      }
+      return 0;
+    }
+
+    let unused: PreparedEnvelope | null = first;
+    const { FileSink } = await import('../../io/sink.js');
+    const batch = jobs!;
+    const bar = startProgress({ mode: progress, total: batch.total, verb: 'encrypting', files: batch.list.length });
+    return runBatchCommand(batch.list, bar, 'encrypt', async (job) => {
+      refuseSameFile(job.input, job.output);
+      const input = openInputFile(job.input);
+      // A fresh session key for every file (the first reuses the one prepared above, unused so far).
+      const env = unused ?? await prepareEnvelope(envOpts);
+      unused = null;
+      const sink = await FileSink.create(job.output);
+      await encryptOne(env, input, input.borrowed(), sink, form, bar, signer);
+    });
+  }
 }
 
 const PIPE_CHUNK = 64 << 10;
@@ -143,25 +161,29 @@ function withChoice(signer: LoadedSigner, choice: SignatureChoice): Signer {
   return { ...signer, pss: choice.pss, ...(choice.digest ? { digest: choice.digest } : {}) };
 }
 
-/** Streams one input through the envelope into the sink; the sink is committed only on success. */
-async function encryptOne(env: PreparedEnvelope, input: InputSource, sink: Sink, form: OutputForm, bar: Progress, signer?: Signer): Promise<void> {
+/** Streams one input (`content`, from input.borrowed()) through the envelope into the sink; the sink is committed only on success. */
+async function encryptOne(
+  env: PreparedEnvelope, input: InputSource, content: Borrowed, sink: Sink, form: OutputForm, bar: Progress, signer?: Signer, reclaim?: Reclaimer,
+): Promise<void> {
   const { rechunk } = await import('../../encrypt.js');
   const { encodeOutput } = await import('../../stream/armor.js');
   const { reclaimer, reclaiming } = await import('../reclaim.js');
   try {
-    const src = counted(input.borrowed(), bar);
+    const src = counted(content, bar);
     // A regular file is read in whole READ_CHUNK pieces already. A pipe gives up to 64 KiB at a time
     // (the pipe buffer): those pass as they are, only smaller pieces are gathered, so that the
     // segments of the indefinite output are never tiny.
-    const content = input.size === null ? rechunk(src, PIPE_CHUNK) : src;
+    const pieces = input.size === null ? rechunk(src, PIPE_CHUNK) : src;
     // A signed content's length is not known in advance: the envelope is then indefinite-length BER.
-    const plain = signer ? (await import('../../send.js')).signedStream(content, signer) : content;
-    const out = reclaiming(sink, reclaimer(input.size));
+    const plain = signer ? (await import('../../send.js')).signedStream(pieces, signer) : pieces;
+    const out = reclaiming(sink, reclaim ?? reclaimer(input.size));
     for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form)) await out.write(chunk);
     await sink.commit();
   } catch (e) {
     await sink.abort();
     throw e;
+  } finally {
+    await content.release();
   }
 }
 
