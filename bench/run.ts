@@ -32,6 +32,10 @@ const argv = process.argv.slice(2);
 const LARGE = argv.includes('--large');
 const WRITE_DOC = !argv.includes('--no-write');
 const ONLY = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+/** `--runs=N`: timed runs of each side per case, instead of the defaults in main(). */
+const RUNS = Number(argv.find((a) => a.startsWith('--runs='))?.slice('--runs='.length)) || null;
+/** `--samples`: print every timed run's wall time, not only the medians. */
+const SAMPLES = argv.includes('--samples');
 
 // ---------------------------------------------------------------------------------------------
 // Running a command and measuring it
@@ -191,6 +195,10 @@ const fmtCpu = (r: Row): string => (r.p7mCpu === null || r.opensslCpu === null ?
 
 /** `target` null: reported for information (the 1 MiB cases measure start-up more than streaming). */
 function addRow(name: string, p: Sample[], o: Sample[], target: number | null, targetText: string, note?: string): void {
+  if (SAMPLES) {
+    const ms = (xs: Sample[]): string => xs.map((x) => (x.wall * 1000).toFixed(0)).join(' ');
+    console.log(`${name}\n  p7m ms:     ${ms(p)}\n  openssl ms: ${ms(o)}`);
+  }
   const pw = median(p.map((s) => s.wall));
   const ow = median(o.map((s) => s.wall));
   const rss = (xs: Sample[]): number | null => (xs.every((s) => s.rss !== null) ? median(xs.map((s) => s.rss!)) : null);
@@ -363,9 +371,11 @@ async function main(): Promise<void> {
   console.log(`${machine()}\npeak RSS by ${RSS_METHOD}\n`);
   const k = pki();
   if (wanted('startup')) await startupCase(15);
-  await sizeCases('1 MiB', MiB, 5, k);
-  await sizeCases('100 MiB', 100 * MiB, 5, k);
-  if (LARGE) await sizeCases('1 GiB', 1024 * MiB, 3, k);
+  // 11 runs at 100 MiB: with 5, the encrypt ratio of one bench run to the next moved between 0.82
+  // and 1.01 here (openssl's median more than p7m's); more runs steady the medians, not the ratio.
+  await sizeCases('1 MiB', MiB, RUNS ?? 5, k);
+  await sizeCases('100 MiB', 100 * MiB, RUNS ?? 11, k);
+  if (LARGE) await sizeCases('1 GiB', 1024 * MiB, RUNS ?? 3, k);
   if (wanted('batch')) await batchCase(k, 3);
   // A difference of two ~300 ms medians divided by 99: many runs, or the noise is the result.
   if (wanted('recipients')) await recipientsCase(k, 15);
