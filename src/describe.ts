@@ -1,28 +1,18 @@
 /** Human-readable descriptions of identifiers and algorithms, for inspect and error messages. */
-import { children, oid as readOid, parseBer } from './format/asn1.js';
+import * as der from './keys/der.js';
+import { nameToString as formatNameTlv } from './keys/certificate.js';
 import type { RecipientId, RecipientInfo } from './format/recipient-info.js';
 import { oidName } from './oids.js';
 
-/** RFC 4514 short names for the attribute types seen in practice. */
-const ATTR_NAMES: Record<string, string> = {
-  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
-  '2.5.4.5': 'serialNumber', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
-  '1.2.840.113549.1.9.1': 'emailAddress',
-};
-
-/** A Name (RFC 5280 §4.1.2.4) as an RFC 4514-style string, most significant RDN first as openssl prints. */
-export function nameToString(der: Uint8Array): string {
+/**
+ * A Name (RFC 5280 §4.1.2.4) as an RFC 4514 string (`CN=Bob,O=p7m demo`), written by the same
+ * formatter as the certificate names in messages and errors (src/keys/certificate.ts).
+ */
+export function nameToString(nameDer: Uint8Array): string {
   try {
-    const rdns = children(parseBer(der, 'name'), 'name');
-    return rdns.map((rdn) => children(rdn, 'name').map((atv) => {
-      const [t, v] = children(atv, 'name');
-      const type = readOid(t!, 'name');
-      const value = (v as unknown as { valueBlock: { value?: unknown } }).valueBlock.value;
-      const text = typeof value === 'string' ? value : Buffer.from((v as unknown as { valueBlock: { valueHexView: Uint8Array } }).valueBlock.valueHexView ?? []).toString('hex');
-      return `${ATTR_NAMES[type] ?? type}=${text}`;
-    }).join('+')).join(', ');
+    return formatNameTlv(der.parse(nameDer, 'ber'));
   } catch {
-    return `<unreadable name ${Buffer.from(der).toString('hex').slice(0, 32)}>`;
+    return `<unreadable name ${Buffer.from(nameDer).toString('hex').slice(0, 32)}>`;
   }
 }
 

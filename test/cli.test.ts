@@ -265,7 +265,7 @@ describe('failures: exit 1, no output file, no temp file left', { concurrency: 4
       /^p7m: error: no recipient in this message matches the given key or certificate$/);
     const h = hints(r);
     assert.match(h, /^p7m: hint: this message is addressed to:$/m);
-    assert.match(h, /^ {2}1: key transport \(rsaEncryption\) to issuer "O=p7m demo, CN=p7m Demo CA", serial 0x[0-9a-f]+$/m);
+    assert.match(h, /^ {2}1: key transport \(rsaEncryption\) to issuer "CN=p7m Demo CA,O=p7m demo", serial 0x[0-9a-f]+$/m);
   });
 
   it('no matching recipient among two: both listed', async () => {

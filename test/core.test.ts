@@ -246,7 +246,7 @@ describe('ways to give the key', () => {
   it('key + certificate', async () => {
     const r = await decrypt(forBob, { key: demo('bobKey'), certificate: demo('bob') });
     same(r);
-    assert.match(r.recipient.description, /^key transport \(rsaesOaep\) to issuer "O=p7m demo, CN=p7m Demo CA", serial 0x/);
+    assert.match(r.recipient.description, /^key transport \(rsaesOaep\) to issuer "CN=p7m Demo CA,O=p7m demo", serial 0x/);
   });
   it('key + certificate file holding a chain (CA first)', async () => {
     same(await decrypt(forBob, { key: demo('bobKey'), certificate: Buffer.concat([demo('ca'), demo('bob')]) }));
@@ -302,8 +302,8 @@ describe('decryption failures', () => {
     const i = await inspect(m);
     const ib = recipientIndex(i, demo('bob'));
     const id = recipientIndex(i, dave.pem);
-    assert.match(e.recipients![ib]!, new RegExp(`^${ib + 1}: key transport \\(rsaEncryption\\) to issuer "O=p7m demo, CN=p7m Demo CA", serial 0x(00)?${serialOf(demo('bob'))}$`));
-    assert.match(e.recipients![id]!, new RegExp(`^${id + 1}: key transport \\(rsaEncryption\\) to issuer "O=p7m tests, CN=core CA", serial 0x${dave.serial}$`));
+    assert.match(e.recipients![ib]!, new RegExp(`^${ib + 1}: key transport \\(rsaEncryption\\) to issuer "CN=p7m Demo CA,O=p7m demo", serial 0x(00)?${serialOf(demo('bob'))}$`));
+    assert.match(e.recipients![id]!, new RegExp(`^${id + 1}: key transport \\(rsaEncryption\\) to issuer "CN=core CA,O=p7m tests", serial 0x${dave.serial}$`));
   });
 
   it('bare key of another size than every recipient: ERR_NO_MATCHING_RECIPIENT', async () => {
@@ -431,12 +431,12 @@ describe('inspect', () => {
     assert.equal(i.recipients.length, 2);
     const a = i.recipients[recipientIndex(i, demo('alice'))];
     const b = i.recipients[recipientIndex(i, demo('bob'))];
-    assert.deepEqual(a!.identifier, { type: 'issuerAndSerialNumber', issuer: 'O=p7m demo, CN=p7m Demo CA', serial: a!.identifier?.type === 'issuerAndSerialNumber' ? a!.identifier.serial : '' });
+    assert.deepEqual(a!.identifier, { type: 'issuerAndSerialNumber', issuer: 'CN=p7m Demo CA,O=p7m demo', serial: a!.identifier?.type === 'issuerAndSerialNumber' ? a!.identifier.serial : '' });
     assert.equal((a!.identifier as { serial: string }).serial.replace(/^00/, ''), serialOf(demo('alice')));
     assert.equal((b!.identifier as { serial: string }).serial.replace(/^00/, ''), serialOf(demo('bob')));
     for (const r of [a!, b!]) {
       assert.deepEqual(r.keyTransport, { algorithm: 'rsaesOaep', oid: OID.rsaesOaep, parameters: { hash: 'sha384', mgf1Hash: 'sha384', label: '' } });
-      assert.match(r.description, /^key transport \(rsaesOaep\) to issuer "O=p7m demo, CN=p7m Demo CA", serial 0x[0-9a-f]+$/);
+      assert.match(r.description, /^key transport \(rsaesOaep\) to issuer "CN=p7m Demo CA,O=p7m demo", serial 0x[0-9a-f]+$/);
     }
     assert.equal(a!.encryptedKeyLength, 256);
     assert.equal(b!.encryptedKeyLength, 384);
@@ -480,7 +480,7 @@ describe('inspect', () => {
     const t = formatInspection(await inspect(m));
     for (const re of [
       /^form: +der$/m, /^content type: +envelopedData \(1\.2\.840\.113549\.1\.7\.3\), version 0$/m, /^encoding: +definite-length DER$/m,
-      /^recipients: +1$/m, /^ {2}1\. key transport \(ktri\), version 0$/m, /^ +issuer: +O=p7m demo, CN=p7m Demo CA$/m,
+      /^recipients: +1$/m, /^ {2}1\. key transport \(ktri\), version 0$/m, /^ +issuer: +CN=p7m Demo CA,O=p7m demo$/m,
       /^ +serial: +[0-9a-f]+$/m, /^ +algorithm: +rsaesOaep \(1\.2\.840\.113549\.1\.1\.7\)$/m,
       /^ +oaep params: +hash sha256, mgf1 sha256, label \(empty\)$/m, /^ +encrypted key: +256 bytes$/m,
       /^ +cipher: +aes-128-cbc \(2\.16\.840\.1\.101\.3\.4\.1\.2\)$/m, /^ +iv: +[0-9a-f]{32}$/m, /^ +ciphertext: +32 bytes$/m,

@@ -20,6 +20,7 @@ import {
   BadPasswordError, IoError, KeyFileError, LimitExceededError, PasswordRequiredError, UnsupportedAlgorithmError, UsageError,
 } from '../src/errors.js';
 import { OID } from '../src/oids.js';
+import { nameToString as describeName } from '../src/describe.js';
 import { keyIdentifierOf, loadCertificates, parseCertificate } from '../src/keys/certificate.js';
 import * as der from '../src/keys/der.js';
 import { parsePassSpec, passwordSource, promptPassword } from '../src/keys/pass.js';
@@ -204,6 +205,26 @@ describe('certificates', () => {
       assert.equal(hex(c.subjectKeyIdentifier), ski.toLowerCase());
       // The demo certificates' SKIs were computed by @peculiar/x509; method (1) gives the same.
       assert.equal(hex(keyIdentifierOf(c.publicKey)), ski.toLowerCase());
+    }
+  });
+
+  test('names with escapes and a multi-valued RDN: as openssl -nameopt RFC2253 prints them, in certificates and recipient descriptions alike', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p7m-names-'));
+    try {
+      const key = join(dir, 'k.pem');
+      const cert = join(dir, 'c.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
+        '-multivalue-rdn', '-subj', '/C=DE/O=Acme, Inc. <R;D>/OU= lead+trail /CN=Bob+UID=42'], { stdio: 'ignore' });
+      const c = loadCertificates(readFileSync(cert))[0]!;
+      const out = execFileSync('openssl', ['x509', '-in', cert, '-noout', '-subject', '-nameopt', 'RFC2253']).toString();
+      assert.equal(`subject=${c.subject}\n`, out);
+      assert.match(c.subject, /\\,/); // the comma in O is escaped
+      // inspect and error messages (src/describe.ts) print a Name with the same formatter.
+      assert.equal(describeName(c.subjectDer), c.subject);
+      assert.equal(describeName(c.issuerDer), c.issuer);
+      assert.match(describeName(Uint8Array.of(0x30, 0x05, 0x31)), /^<unreadable name 300531>$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
