@@ -24,8 +24,14 @@ const BEGIN = /^-----BEGIN ([\x21-\x2c\x2e-\x7e](?:[- ]?[\x21-\x2c\x2e-\x7e])*)?
 export function detectEncoding(bytes: Uint8Array, what: string): Encoding {
   if (bytes.length === 0) throw new KeyFileError(`the ${what} file is empty`);
   if (bytes[0] === 0x30) return 'der';
-  const text = Buffer.from(bytes.subarray(0, 1 << 20)).toString('latin1');
-  if (/^-----BEGIN [^\r\n]*-----[ \t]*\r?$/m.test(text)) return 'pem';
+  // A `-----BEGIN …-----` line in the first MiB, found in the bytes: a bundle of 100 certificates is
+  // not copied and decoded whole only to find its first line.
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 1 << 20));
+  for (let at = view.indexOf('-----BEGIN '); at >= 0; at = view.indexOf('-----BEGIN ', at + 1)) {
+    if (at > 0 && view[at - 1] !== 0x0a) continue;
+    const nl = view.indexOf(0x0a, at);
+    if (/^-----BEGIN [^\r\n]*-----[ \t]*\r?$/.test(view.toString('latin1', at, nl < 0 ? view.length : nl))) return 'pem';
+  }
   throw new KeyFileError(`not a ${what} file: neither PEM (no -----BEGIN line) nor DER (does not start with a SEQUENCE)`);
 }
 
@@ -71,7 +77,8 @@ export function parsePem(bytes: Uint8Array): PemBlock[] {
     }
     const der = new Uint8Array(Buffer.from(b64, 'base64'));
     if (der.length === 0) throw new KeyFileError(`PEM block "${label}" is empty`);
-    blocks.push({ label, headers, der, text: text.slice(begin, endEnd).replace(/\r\n/g, '\n').replace(/\r$/, '') + '\n' });
+    // The block's own text is made only when asked for (legacy-encrypted keys only).
+    blocks.push({ label, headers, der, get text() { return text.slice(begin, endEnd).replace(/\r\n/g, '\n').replace(/\r$/, '') + '\n'; } });
     at = endEnd;
   }
   return blocks;
