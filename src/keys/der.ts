@@ -53,16 +53,50 @@ function fail(what: string): never {
   throw new KeyFileError(`malformed ASN.1: ${what}`);
 }
 
-/** Reads one element at `offset` of `buf`; returns it and the offset after it. */
-export function readTlv(buf: Uint8Array, offset: number, mode: Mode, depth = 0): { tlv: Tlv; next: number } {
+/**
+ * An element read from a buffer. It keeps offsets and makes its two views (`bytes`, `content`) only
+ * when they are asked for: most of a certificate's ~100 elements are never looked at as bytes, and
+ * each view is an object of its own (see parse()).
+ */
+class Element implements Tlv {
+  private bytesView: Uint8Array | undefined;
+  private contentView: Uint8Array | undefined;
+  constructor(
+    readonly tag: number,
+    readonly constructed: boolean,
+    private readonly buf: Uint8Array,
+    private readonly start: number,
+    private readonly contentStart: number,
+    private readonly contentEnd: number,
+    /** Offset after the element (after the end-of-contents octets of an indefinite length). */
+    readonly end: number,
+    readonly mode: Mode,
+    readonly depth: number,
+  ) {}
+  get bytes(): Uint8Array { return (this.bytesView ??= this.buf.subarray(this.start, this.end)); }
+  get content(): Uint8Array { return (this.contentView ??= this.buf.subarray(this.contentStart, this.contentEnd)); }
+  /** The element's children, read from the same buffer (no view of the contents is made for it). */
+  childElements(): Element[] {
+    const out: Element[] = [];
+    for (let p = this.contentStart; p < this.contentEnd;) {
+      const e = readElement(this.buf, p, this.contentEnd, this.mode, this.depth + 1);
+      out.push(e);
+      p = e.end;
+    }
+    return out;
+  }
+}
+
+/** Reads one element at `offset` of `buf`, which must end by `limit`. */
+function readElement(buf: Uint8Array, offset: number, limit: number, mode: Mode, depth: number): Element {
   if (depth > MAX_DEPTH) fail('nesting too deep');
   let p = offset;
-  if (p >= buf.length) fail('truncated element');
+  if (p >= limit) fail('truncated element');
   const tag = buf[p++]!;
   // X.690 §8.1.2.4: high tag numbers never occur in the structures read here.
   if ((tag & 0x1f) === 0x1f) fail('unexpected high tag number');
   const constructed = (tag & 0x20) !== 0;
-  if (p >= buf.length) fail('truncated length');
+  if (p >= limit) fail('truncated length');
   const first = buf[p++]!;
   let length: number;
   if (first < 0x80) {
@@ -71,50 +105,49 @@ export function readTlv(buf: Uint8Array, offset: number, mode: Mode, depth = 0):
     // X.690 §8.1.3.6: indefinite form, constructed only; DER forbids it (§10.1).
     if (mode === 'der') fail('indefinite length in DER');
     if (!constructed) fail('indefinite length on a primitive element');
-    const start = p;
     let q = p;
     for (;;) {
-      if (q + 2 > buf.length) fail('missing end-of-contents');
+      if (q + 2 > limit) fail('missing end-of-contents');
       if (buf[q] === 0 && buf[q + 1] === 0) break;
-      q = readTlv(buf, q, mode, depth + 1).next;
+      q = readElement(buf, q, limit, mode, depth + 1).end;
     }
-    return {
-      tlv: { tag, constructed, bytes: buf.subarray(offset, q + 2), content: buf.subarray(start, q), mode, depth },
-      next: q + 2,
-    };
+    return new Element(tag, constructed, buf, offset, p, q, q + 2, mode, depth);
   } else {
     const n = first & 0x7f;
     if (n > 4) fail('length too large');
-    if (p + n > buf.length) fail('truncated length');
+    if (p + n > limit) fail('truncated length');
     length = 0;
     for (let i = 0; i < n; i++) length = length * 256 + buf[p + i]!;
     // X.690 §10.1: DER uses the fewest length octets.
     if (mode === 'der' && (buf[p] === 0 || length < 0x80)) fail('non-minimal length in DER');
     p += n;
   }
-  if (p + length > buf.length) fail('element longer than its input');
-  return {
-    tlv: { tag, constructed, bytes: buf.subarray(offset, p + length), content: buf.subarray(p, p + length), mode, depth },
-    next: p + length,
-  };
+  if (p + length > limit) fail('element longer than its input');
+  return new Element(tag, constructed, buf, offset, p, p + length, p + length, mode, depth);
+}
+
+/** Reads one element at `offset` of `buf`; returns it and the offset after it. */
+export function readTlv(buf: Uint8Array, offset: number, mode: Mode, depth = 0): { tlv: Tlv; next: number } {
+  const tlv = readElement(buf, offset, buf.length, mode, depth);
+  return { tlv, next: tlv.end };
 }
 
 /** Parses `buf` as exactly one element: trailing bytes are an error. */
 export function parse(buf: Uint8Array, mode: Mode): Tlv {
-  const { tlv, next } = readTlv(buf, 0, mode);
-  if (next !== buf.length) fail('trailing bytes after the outer element');
+  const tlv = readElement(buf, 0, buf.length, mode, 0);
+  if (tlv.end !== buf.length) fail('trailing bytes after the outer element');
   return tlv;
 }
 
 /** The elements inside a constructed element. */
 export function children(t: Tlv): Tlv[] {
   if (!t.constructed) fail('expected a constructed element');
+  if (t instanceof Element) return t.childElements();
   const out: Tlv[] = [];
-  let p = 0;
-  while (p < t.content.length) {
-    const { tlv, next } = readTlv(t.content, p, t.mode, t.depth + 1);
-    out.push(tlv);
-    p = next;
+  for (let p = 0; p < t.content.length;) {
+    const e = readElement(t.content, p, t.content.length, t.mode, t.depth + 1);
+    out.push(e);
+    p = e.end;
   }
   return out;
 }
