@@ -136,6 +136,28 @@ describe('the CLI input reader', { skip: process.platform === 'linux' ? false : 
   });
 });
 
+describe('the CLI gives written memory back (src/cli/reclaim.ts)', () => {
+  it('a file sink frees each written batch of large whole buffers at once; slices, small and shared buffers are left alone', async () => {
+    const { FileSink } = await import('../src/io/sink.js');
+    const { reclaimer, reclaiming } = await import('../src/cli/reclaim.js');
+    const file = tmp.join('reclaim.bin');
+    const sink = await FileSink.create(file);
+    const out = reclaiming(sink, reclaimer(null));
+    const big = [0, 1, 2].map((i) => Buffer.alloc(MiB, i + 1)); // own their ArrayBuffers
+    const small = Buffer.alloc(1000, 9);
+    const shared = new Uint8Array(2 * MiB).fill(7);
+    const slice = shared.subarray(0, MiB); // a view of a larger buffer
+    const expected = Buffer.concat([big[0]!, small, slice, big[1]!, big[2]!]);
+    for (const c of [big[0]!, small, slice, big[1]!, big[2]!]) await out.write(c);
+    await out.commit();
+    assert.ok(readFileSync(file).equals(expected), 'the file holds every byte written');
+    for (const b of big) assert.equal(b.byteLength, 0, 'a written 1 MiB buffer is released (detached)');
+    assert.equal(small.byteLength, 1000);
+    assert.equal(slice.byteLength, MiB);
+    assert.equal(shared[0], 7, 'the buffer a slice belongs to is untouched');
+  });
+});
+
 describe('openssl interoperability on large content', { skip: noOpenssl, concurrency: 2 }, () => {
   const big = 3 * C + 5;
   for (const stream of [false, true]) {

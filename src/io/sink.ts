@@ -58,6 +58,11 @@ export class FileSink implements Sink {
    * the cipher work at once), and never more than one, which bounds the memory held.
    */
   private inflight: Promise<void> | null = null;
+  /**
+   * Called with each batch once it is written: the CLI gives the memory of its own buffers back
+   * then (src/cli/reclaim.ts). A library caller's chunks are never handed to anything but the file.
+   */
+  onWritten: ((batch: readonly Uint8Array[]) => void) | null = null;
   /** The temp file's descriptor; null once closed (a number is never closed twice: it may be reused). */
   private fd: number | null;
   private constructor(readonly target: string, readonly tmp: string, fd: number) { this.fd = fd; }
@@ -89,7 +94,7 @@ export class FileSink implements Sink {
     const fd = this.fd;
     if (fd === null) throw new IoError(`cannot write ${this.target}: already closed`);
     const p = (batch.length === 1 ? afs.write(fd, batch[0]!) : afs.writev(fd, batch)).then(
-      () => undefined,
+      () => { this.onWritten?.(batch); },
       (e: unknown) => { throw ioError(`cannot write ${this.target}`, e); },
     );
     p.catch(() => undefined); // observed by the next settle(); not an unhandled rejection meanwhile
