@@ -131,13 +131,13 @@ async function decryptOne(identity: Identity, source: AsyncIterable<Uint8Array>,
   try {
     const core = await openDecryption(src, identity);
     if (!verify) {
-      await core.run(async (_i, count) => reclaiming(await sinkFor(count), memory));
+      await core.run(async (_i, count) => reclaiming(await sinkFor(count), memory, 'collect'));
       return undefined;
     }
     const { VerifyingSink } = await import('../../receive.js');
     const sinks: InstanceType<typeof VerifyingSink>[] = [];
     await core.run(async (_i, count) => {
-      const vs = new VerifyingSink(reclaiming(await sinkFor(count), memory), verify.policy, core.info.contentType, verify.allowUnsigned);
+      const vs = new VerifyingSink(reclaiming(await sinkFor(count), memory, 'collect'), verify.policy, core.info.contentType, verify.allowUnsigned);
       sinks.push(vs);
       return vs;
     });
