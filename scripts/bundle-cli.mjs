@@ -21,6 +21,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+// tsc has run: the list of commands with a cache of their own, and the cache file names, as the loader has them.
+import { CACHED_COMMANDS, cacheFileFor } from '../dist/src/cli/code-cache.js';
 
 await build({
   entryPoints: { p7m: 'dist/src/cli/main.js', commands: 'dist/src/cli/commands.js' },
@@ -50,7 +52,9 @@ for (const f of ['dist/bin/p7m.cjs', 'dist/bin/commands.cjs']) {
 }
 
 const bundle = 'dist/bin/commands.cjs';
-for (const f of ['encrypt', 'decrypt', ''].map((c) => `${bundle}.${c ? `${c}.` : ''}cache`)) rmSync(f, { force: true });
+// The cache the other commands share (inspect has none of its own).
+const shared = cacheFileFor(bundle, 'inspect');
+for (const f of [...[...CACHED_COMMANDS].map((c) => cacheFileFor(bundle, c)), shared]) rmSync(f, { force: true });
 const work = mkdtempSync(join(tmpdir(), 'p7m-build-'));
 try {
   // Above the CLI's memory-reuse threshold (src/cli/reclaim.ts), so that its code is in the caches too.
@@ -60,10 +64,16 @@ try {
   const signed = join(work, 'signed.p7m');
   const key = ['--key', 'certs/bob.key.pem', '--cert', 'certs/bob.pem'];
   // Each cache file: the runs that train it; a run loads the cache the one before wrote and adds what it compiled.
+  const ownRuns = {
+    encrypt: [['encrypt', plain, '-r', 'certs/bob.pem', '-o', message]],
+    decrypt: [['decrypt', message, ...key, '-o', join(work, 'out.txt')]],
+  };
   const training = {
-    [`${bundle}.encrypt.cache`]: [['encrypt', plain, '-r', 'certs/bob.pem', '-o', message]],
-    [`${bundle}.decrypt.cache`]: [['decrypt', message, ...key, '-o', join(work, 'out.txt')]],
-    [`${bundle}.cache`]: [
+    ...Object.fromEntries([...CACHED_COMMANDS].map((c) => {
+      if (!ownRuns[c]) throw new Error(`code cache training: no run for ${c}`);
+      return [cacheFileFor(bundle, c), ownRuns[c]];
+    })),
+    [shared]: [
       ['inspect', message],
       ['sign', plain, '--signer', 'certs/alice.pem', '--key', 'certs/alice.key.pem', '-o', signed],
       ['verify', signed, '--trust', 'certs/ca.pem', '--replay-db', join(work, 'replay.sqlite3'), '-o', join(work, 'verified.txt')],

@@ -60,7 +60,7 @@ async function resolveRecipients(list: EncryptOptions['recipients']): Promise<Ce
  * + 16 bytes for its output and, as CBC never fills that exactly, copies the result into a second,
  * zero-filled buffer: two allocations, a memset and a memcpy per call. Above glibc's default mmap
  * threshold (128 KiB) each is a fresh mapping, page-faulted in, whatever the slice; the CLI raises
- * that threshold and collects the written buffers early (src/cli/reclaim.ts), so that they are
+ * that threshold and frees the written buffers early (src/cli/reclaim.ts), so that they are
  * recycled, and then fewer calls are faster (1 MiB against 256 KiB: ~14 ms of a 100 MiB encrypt).
  */
 const CIPHER_SLICE = 1 << 20;

@@ -71,8 +71,7 @@ const NONE: Reclaimer = { written() {} };
  * process ends before the garbage matters. A large one primes the allocator at once.
  */
 export function reclaimer(size: number | null): Reclaimer {
-  if (size !== null && size < 2 * RECLAIM_EVERY) return NONE;
-  primeAllocator();
+  if (!primeFor(size)) return NONE;
   let since = 0;
   return {
     written(bytes) {
@@ -144,11 +143,17 @@ function release(buffers: readonly Uint8Array[]): void {
 let primed = false;
 
 /**
- * Frees one large never-touched block (allocUnsafeSlow: malloc without a fill, so mapped but never
- * touched, no faults), which raises glibc's mmap and trim thresholds above it.
+ * For a content of `size` bytes (null: unknown), large enough to need it: frees one large
+ * never-touched block (allocUnsafeSlow: malloc without a fill, so mapped but never touched, no
+ * faults), which raises glibc's mmap and trim thresholds above it; once per process. A command may
+ * call this early, so that the block is gone before the content path allocates. Returns whether the
+ * content is large.
  */
-function primeAllocator(): void {
-  if (primed) return;
-  primed = true;
-  release([Buffer.allocUnsafeSlow(PRIME_BYTES)]);
+export function primeFor(size: number | null): boolean {
+  if (size !== null && size < 2 * RECLAIM_EVERY) return false;
+  if (!primed) {
+    primed = true;
+    release([Buffer.allocUnsafeSlow(PRIME_BYTES)]);
+  }
+  return true;
 }

@@ -6,7 +6,6 @@ import { type LoadedSigner, type SignatureChoice, checkSignatureChoice, loadSign
 import type { Sink } from '../../io/sink.js';
 import type { EncryptOptions, PreparedEnvelope } from '../../encrypt.js';
 import type { OutputForm } from '../../stream/armor.js';
-import type { Reclaimer } from '../reclaim.js';
 
 export const help = `usage: p7m encrypt [IN] -r CERT [-r CERT ...] [-o OUT] [--form der|pem|smime]
                    [--cipher aes-128-cbc|aes-192-cbc|aes-256-cbc] [--key-transport pkcs1|oaep]
@@ -102,8 +101,7 @@ export async function run(args: string[]): Promise<number> {
     const certFiles = recipientFiles.map((f) => readWholeFile(f, 'certificate'));
     for (const p of certFiles) p.catch(() => undefined); // each is awaited below
     // A large file: the allocator is primed now, while those files are read (src/cli/reclaim.ts).
-    const { reclaimer } = await import('../reclaim.js');
-    const reclaim = single ? reclaimer(single.size) : undefined;
+    if (single) (await import('../reclaim.js')).primeFor(single.size);
     const recipients = [];
     for (const f of certFiles) recipients.push(...loadCertificates(await f));
     const { prepareEnvelope } = await import('../../encrypt.js');
@@ -128,7 +126,7 @@ export async function run(args: string[]): Promise<number> {
     if (single !== null && content !== undefined) {
       const bar = startProgress({ mode: progress, total: single.size, verb: 'encrypting' });
       try {
-        await encryptOne(first, single, content, await outputSink(out), form, bar, signer, reclaim);
+        await encryptOne(first, single, content, await outputSink(out), form, bar, signer);
       } finally {
         await bar.stop();
       }
@@ -162,9 +160,7 @@ function withChoice(signer: LoadedSigner, choice: SignatureChoice): Signer {
 }
 
 /** Streams one input (`content`, from input.borrowed()) through the envelope into the sink; the sink is committed only on success. */
-async function encryptOne(
-  env: PreparedEnvelope, input: InputSource, content: Borrowed, sink: Sink, form: OutputForm, bar: Progress, signer?: Signer, reclaim?: Reclaimer,
-): Promise<void> {
+async function encryptOne(env: PreparedEnvelope, input: InputSource, content: Borrowed, sink: Sink, form: OutputForm, bar: Progress, signer?: Signer): Promise<void> {
   const { rechunk } = await import('../../encrypt.js');
   const { encodeOutput } = await import('../../stream/armor.js');
   const { reclaimer, reclaiming } = await import('../reclaim.js');
@@ -176,7 +172,7 @@ async function encryptOne(
     const pieces = input.size === null ? rechunk(src, PIPE_CHUNK) : src;
     // A signed content's length is not known in advance: the envelope is then indefinite-length BER.
     const plain = signer ? (await import('../../send.js')).signedStream(pieces, signer) : pieces;
-    const out = reclaiming(sink, reclaim ?? reclaimer(input.size));
+    const out = reclaiming(sink, reclaimer(input.size));
     for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form)) await out.write(chunk);
     await sink.commit();
   } catch (e) {
