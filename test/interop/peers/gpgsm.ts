@@ -20,6 +20,10 @@ export class GpgsmPeer implements SigningParty {
       '("error decrypting session key" / "failed to find the certificate"); the driver goes by the ' +
       '`--status-fd` line DECRYPTION_OKAY, as GPGME does.',
     'gpgsm --armor writes the PEM label `ENCRYPTED MESSAGE`, not RFC 7468\'s `CMS`; openssl cannot read it.',
+    'gpgsm 2.2.40 cannot decrypt about 1 in 64 PBE-SHA1-3DES PKCS#12 files that openssl writes: its key ' +
+      'derivation drops a leading zero byte of I_j + B + 1 (RFC 7292 B.2), which depends on the random salt ' +
+      '("decryption failed; trying charset …", then `error at "bag.data"`). The PKI re-exports such files ' +
+      '(test/interop/p12-kdf.ts; test/fixtures/gpgsm-p12 has one of each).',
   ];
   private homes = new Map<string, string>();
   /** The signed rows use the RSA-2048 target's home, which also gets the signing identities. */
