@@ -7,6 +7,7 @@
  * command): one file to read and compile instead of ~30 ES modules to resolve and link.
  */
 import { EXIT_USAGE, reportError } from './report.js';
+import { stdout } from './stdout.js';
 
 interface Command { help: string; run(args: string[]): Promise<number> }
 
@@ -28,7 +29,7 @@ function unknown(cmd: string): number {
 export async function showHelp(cmd: string): Promise<number> {
   const load = COMMANDS[cmd];
   if (!load) return unknown(cmd);
-  process.stdout.write((await load()).help);
+  stdout().write((await load()).help);
   return 0;
 }
 
@@ -38,7 +39,7 @@ export async function runCommand(cmd: string, args: string[]): Promise<number> {
     const load = COMMANDS[cmd];
     if (!load) return unknown(cmd);
     const mod = await load();
-    if (args.includes('--help') || args.includes('-h')) { process.stdout.write(mod.help); return 0; }
+    if (args.includes('--help') || args.includes('-h')) { stdout().write(mod.help); return 0; }
     return await mod.run(args);
   } catch (e) {
     return reportError(e, cmd);

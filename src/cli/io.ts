@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { IoError, P7mError, UsageError } from '../errors.js';
 import { FileSink, StdoutSink, type Sink } from '../io/sink.js';
 import { info, reportError } from './report.js';
+import { stdout } from './stdout.js';
 
 /**
  * Read size of the content path for regular files: 1 MiB, as the streaming design asks. Each read
@@ -161,7 +162,7 @@ export function refuseSameFile(input: string | undefined, output: string | undef
 
 /** File outputs go through a temp file renamed on commit; stdout streams. */
 export async function outputSink(out: string | undefined): Promise<Sink> {
-  if (out === undefined || out === '-') return new StdoutSink();
+  if (out === undefined || out === '-') return new StdoutSink(stdout());
   return FileSink.create(out);
 }
 
@@ -176,7 +177,7 @@ export class SpooledStdoutSink implements Sink {
   write(c: Uint8Array): Promise<void> { return this.file.write(c); }
   async commit(): Promise<void> {
     await this.file.commit();
-    const out = new StdoutSink();
+    const out = new StdoutSink(stdout());
     try {
       for await (const c of createReadStream(this.target, { highWaterMark: READ_CHUNK })) await out.write(c as Buffer);
       await out.commit();

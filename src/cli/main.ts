@@ -6,6 +6,7 @@
  */
 import { cacheFileFor, requireWithCodeCache } from './code-cache.js';
 import { packageVersion } from './package-root.js';
+import { stdout } from './stdout.js';
 
 type Commands = typeof import('./commands.js');
 
@@ -49,19 +50,14 @@ example:
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === '--version' || cmd === '-V') { process.stdout.write(`p7m ${packageVersion()}\n`); return 0; }
+  if (cmd === '--version' || cmd === '-V') { stdout().write(`p7m ${packageVersion()}\n`); return 0; }
   if (cmd === 'help' && rest[0] !== undefined) return (await loadCommands('help')).showHelp(rest[0]);
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
-    (cmd === undefined ? process.stderr : process.stdout).write(USAGE);
+    (cmd === undefined ? process.stderr : stdout()).write(USAGE);
     return cmd === undefined ? EXIT_USAGE : 0;
   }
   return (await loadCommands(cmd)).runCommand(cmd, rest);
 }
-
-// A closed pipe (`p7m decrypt … | head`) or a full disk on standard output fails the write that met it,
-// which the command reports; without a listener the stream's 'error' event would also crash the process
-// with a stack trace.
-process.stdout.on('error', () => undefined);
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

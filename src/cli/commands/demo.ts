@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, type Options } from '../args.js';
 import { packageRoot } from '../package-root.js';
+import { stdout } from '../stdout.js';
 import { P7mError } from '../../errors.js';
 
 export const help = `usage: p7m demo [--certs DIR]
@@ -20,7 +21,7 @@ example:
 
 const options: Options = { certs: { type: 'string' } };
 
-const say = (s: string): void => { process.stdout.write(s + '\n'); };
+const say = (s: string): void => { stdout().write(s + '\n'); };
 
 export async function run(args: string[]): Promise<number> {
   const { values } = parse(args, options);

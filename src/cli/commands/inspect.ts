@@ -1,5 +1,6 @@
 import { parse, type Options } from '../args.js';
 import { openInputFile } from '../io.js';
+import { stdout } from '../stdout.js';
 import { IoError, UsageError } from '../../errors.js';
 
 export const help = `usage: p7m inspect [IN] [--json]
@@ -25,6 +26,6 @@ export async function run(args: string[]): Promise<number> {
   const r = await inspectStream(openInputFile(positionals[0]).stream());
   const text = v.json ? JSON.stringify(r, null, 2) + '\n' : formatInspection(r);
   // Wait for the write: a failure (full disk) must reach the exit status, not vanish.
-  await new Promise<void>((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(new IoError(`cannot write to standard output: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e })) : resolve())));
+  await new Promise<void>((resolve, reject) => stdout().write(text, (e) => (e ? reject(new IoError(`cannot write to standard output: ${(e as NodeJS.ErrnoException).code ?? e.message}`, { cause: e })) : resolve())));
   return 0;
 }
