@@ -6,6 +6,7 @@
  * also when stderr is not a terminal (a line every two seconds), and `--no-progress` turns it off.
  * cli-progress is imported only when a bar is drawn, so that start-up stays small.
  */
+import { fstatSync } from 'node:fs';
 import type { SingleBar } from 'cli-progress';
 
 export type ProgressMode = 'auto' | 'on' | 'off';
@@ -83,12 +84,26 @@ export function startProgress(opts: {
   files?: number;
   stream?: NodeJS.WriteStream;
 }): Progress {
-  const stream = opts.stream ?? process.stderr;
   if (opts.mode === 'off') return NO_PROGRESS;
-  const tty = stream.isTTY === true;
-  if (opts.mode === 'auto' && !tty) return NO_PROGRESS;
   if (opts.mode === 'auto' && opts.total !== null && opts.total <= PROGRESS_THRESHOLD) return NO_PROGRESS;
-  return new Bar(stream, tty, opts.total, opts.verb, opts.files ?? null, opts.mode === 'on' || opts.total !== null);
+  const tty = opts.stream ? opts.stream.isTTY === true : stderrIsTerminal();
+  if (opts.mode === 'auto' && !tty) return NO_PROGRESS;
+  return new Bar(opts.stream ?? process.stderr, tty, opts.total, opts.verb, opts.files ?? null, opts.mode === 'on' || opts.total !== null);
+}
+
+/**
+ * Whether stderr is a terminal, without making process.stderr when it is not one. Node builds that
+ * stream on first use, a socket for a pipe (~3 ms here): a command whose stderr is a pipe or a file
+ * and that has nothing to say should not pay it. A terminal is a character device; so is /dev/null,
+ * which the stream then tells apart.
+ */
+function stderrIsTerminal(): boolean {
+  try {
+    if (!fstatSync(2).isCharacterDevice()) return false;
+  } catch {
+    return false;
+  }
+  return process.stderr.isTTY === true;
 }
 
 class Bar implements Progress {
