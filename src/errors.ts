@@ -92,6 +92,15 @@ export class UntrustedSignerError extends P7mError {
 export class ExpiredSignerError extends P7mError {
   constructor(message: string) { super('ERR_EXPIRED_SIGNER', message); }
 }
+/** A certificate of the signer's chain is on its issuer's CRL (RFC 5280 §5). */
+export class RevokedCertificateError extends P7mError {
+  readonly revokedAt: Date;
+  constructor(message: string, revokedAt: Date) { super('ERR_CERTIFICATE_REVOKED', message); this.revokedAt = revokedAt; }
+}
+/** Revocation was to be checked and no usable CRL covers a certificate (none from its issuer, or out of date). */
+export class RevocationUnknownError extends P7mError {
+  constructor(message: string) { super('ERR_REVOCATION_UNKNOWN', message); }
+}
 export class StaleMessageError extends P7mError {
   constructor(message: string) { super('ERR_STALE_MESSAGE', message); }
 }

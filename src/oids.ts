@@ -55,6 +55,9 @@ export const OID = {
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
+  cRLNumber: '2.5.29.20', // RFC 5280 §5.2.3
+  cRLReason: '2.5.29.21', // §5.3.1
+  invalidityDate: '2.5.29.24', // §5.3.2
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   anyExtendedKeyUsage: '2.5.29.37.0', // §4.2.1.12

@@ -32,6 +32,8 @@ function hintsFor(e: P7mError, command: string | undefined): string[] {
     case 'ERR_LIMIT_EXCEEDED': return ['limits protect against hostile input; see README "Limits" to raise one'];
     case 'ERR_REPLAYED_MESSAGE': return ['this exact message was accepted before: someone may be replaying it'];
     case 'ERR_UNSIGNED_MESSAGE': return ['use --allow-unsigned to accept a plain envelope (replay cannot then be detected)'];
+    case 'ERR_CERTIFICATE_REVOKED': return ['the certificate\'s issuer has withdrawn it: do not trust what it signed'];
+    case 'ERR_REVOCATION_UNKNOWN': return ['give a current CRL from the certificate\'s issuer with --crl, or --crl-check off to skip the check'];
     default: return [];
   }
 }

@@ -1,6 +1,6 @@
 /** Loading a signer (certificate + key, or PKCS#12) and the verification policy options, shared by commands. */
 import type { KeyObject } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { KeyFileError, P7mError, UsageError } from '../errors.js';
 import { oneOf, str, list, type Options } from './args.js';
 import { readWholeFile } from './io.js';
 
@@ -44,7 +44,12 @@ export const VERIFY_OPTIONS: Options = {
   'replay-db': { type: 'string' },
   'no-replay-check': { type: 'boolean' },
   'require-content-id': { type: 'boolean' },
+  crl: { type: 'string', multiple: true },
+  'crl-check': { type: 'string' },
 };
+
+/** The verification options, as `decrypt` refuses them without --verify. */
+export const VERIFY_OPTION_NAMES = Object.keys(VERIFY_OPTIONS);
 
 export const VERIFY_HELP = `  --trust CA           trust anchor (PEM or DER; repeatable): the signer must chain to one
   --max-age DURATION   refuse messages signed longer ago than this (default 24h; 90s, 5m, 24h, 7d)
@@ -53,6 +58,11 @@ export const VERIFY_HELP = `  --trust CA           trust anchor (PEM or DER; rep
   --no-replay-check    skip the replay cache and accept messages without signingTime (warns)
   --require-content-id refuse messages without a contentIdentifier (RFC 2634 §2.7; only p7m writes
                        one) instead of naming them in the replay cache by their signed attributes
+  --crl FILE           CRL (PEM or DER; repeatable) to check revocation against, with any the message
+                       carries; turns on --crl-check signer
+  --crl-check SCOPE    signer: the signer's certificate must be on no current CRL of its issuer and
+                       covered by one; chain: every certificate below the trust anchor (as openssl's
+                       -crl_check / -crl_check_all); off (default without --crl)
 `;
 
 export interface CliPolicy {
@@ -62,6 +72,8 @@ export interface CliPolicy {
   replayDb: string | null;
   requireReplayAttributes: boolean;
   requireContentIdentifier: boolean;
+  crls: Uint8Array[];
+  revocation: 'off' | 'signer' | 'chain';
 }
 
 export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string) => void): Promise<CliPolicy> {
@@ -83,7 +95,21 @@ export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string)
     const { defaultReplayDbPath } = await import('../replay/cache.js');
     replayDb = str(v['replay-db']) ?? defaultReplayDbPath();
   }
-  return { trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null, requireContentIdentifier: v['require-content-id'] === true };
+  const crls: Uint8Array[] = [];
+  for (const f of list(v.crl)) {
+    const bytes = await readWholeFile(f, 'CRL');
+    // Read now, so that a file that is not a CRL is named here rather than as "CRL 2" later.
+    const { loadCrls } = await import('../keys/crl.js');
+    try { loadCrls(bytes); } catch (e) {
+      throw e instanceof P7mError ? new KeyFileError(`${f}: ${e.message}`, { cause: e }) : e;
+    }
+    crls.push(bytes);
+  }
+  const revocation = oneOf(v['crl-check'], ['off', 'signer', 'chain'] as const, '--crl-check', crls.length ? 'signer' : 'off');
+  return {
+    trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null, requireContentIdentifier: v['require-content-id'] === true,
+    crls, revocation,
+  };
 }
 
 /** The digest names `--digest` / `--sign-digest` take (src/signed/algorithms.ts SIGNING_HASHES). */

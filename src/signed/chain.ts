@@ -12,14 +12,20 @@
  *    pathLenConstraint, and emailProtection (or anyExtendedKeyUsage) when an extKeyUsage is present.
  * A trust anchor is the certificate given, taken as trusted: its own signature is not checked, and the
  * signer's certificate may itself be an anchor (a pinned self-signed signer).
- * Revocation is not checked (no CRL or OCSP): see docs/replay.md.
+ * Revocation, when asked for (PathOptions.revocation), from CRLs (RFC 5280 §6.3, simplified): each certificate
+ * checked needs a CRL whose issuer Name is its issuer's subject, signed by its issuer's key (keyUsage cRLSign when
+ * keyUsage is present), current (thisUpdate ≤ now ≤ nextUpdate), complete (no critical extension p7m does not
+ * implement); a certificate on it is revoked whatever the revocation date, since the signingTime it would be
+ * compared with is the signer's own claim. A certificate no usable CRL covers fails too, as with
+ * `openssl cms -verify -crl_check`. No OCSP: see docs/replay.md.
  *
  * Certificates are src/keys/certificate.ts's CertInfo, the one certificate parser; a link's signature is checked
  * here over the TBSCertificate bytes with node:crypto, dispatched from the table in ./algorithms.ts.
  */
 import { type KeyObject, verify as nodeVerify } from 'node:crypto';
-import { ExpiredSignerError, UntrustedSignerError } from '../errors.js';
+import { ExpiredSignerError, RevocationUnknownError, RevokedCertificateError, UntrustedSignerError } from '../errors.js';
 import type { CertInfo } from '../keys/certificate.js';
+import type { CrlInfo } from '../keys/crl.js';
 import { OID, oidName } from '../oids.js';
 import { acceptedCertificateSignature, certificateSignatureParams, keyFitsScheme, nodeKeyOptions } from './algorithms.js';
 
@@ -40,6 +46,15 @@ export interface PathOptions {
   readonly anchors: readonly CertInfo[];
   /** Instants at which every certificate must be valid (the signing time, and now). */
   readonly times: readonly Date[];
+  /** Check revocation from these CRLs: the signer's certificate only, or every certificate below the anchor. */
+  readonly revocation?: Revocation;
+}
+
+export interface Revocation {
+  readonly scope: 'signer' | 'chain';
+  readonly crls: readonly CrlInfo[];
+  /** The time CRLs must be current at (the time of verification). */
+  readonly now: Date;
 }
 
 /** The validated path, signer first, anchor last. Throws UntrustedSignerError or ExpiredSignerError. */
@@ -52,6 +67,7 @@ export function validatePath(o: PathOptions): CertInfo[] {
   for (const path of candidates) {
     try {
       checkPath(path, o.times);
+      if (o.revocation) checkRevocation(path, o.revocation);
       return path;
     } catch (e) {
       first ??= e as Error;
@@ -89,13 +105,52 @@ function findPaths(o: PathOptions): CertInfo[][] {
  * whole octets, a key of the algorithm's type. Any failure, a malformed PSS parameter included, is "not signed by".
  */
 function signedBy(c: CertInfo, key: KeyObject): boolean {
-  if (!c.signatureAlgorithmsAgree || c.signatureValue.unused !== 0) return false;
+  return signatureBy(c, c.tbsCertificate, key);
+}
+
+/** The same check for anything signed like a certificate: a certificate's TBSCertificate, a CRL's TBSCertList. */
+function signatureBy(o: Pick<CertInfo, 'signatureAlgorithmsAgree' | 'signatureValue' | 'signatureAlgorithm'>, tbs: Uint8Array, key: KeyObject): boolean {
+  if (!o.signatureAlgorithmsAgree || o.signatureValue.unused !== 0) return false;
+  if (!acceptedCertificateSignature(o.signatureAlgorithm.oid)) return false;
   try {
-    const p = certificateSignatureParams(c.signatureAlgorithm);
+    const p = certificateSignatureParams(o.signatureAlgorithm);
     if (!keyFitsScheme(key, p.scheme)) return false;
-    return nodeVerify(p.hash, c.tbsCertificate, nodeKeyOptions(key, p), c.signatureValue.bits);
+    return nodeVerify(p.hash, tbs, nodeKeyOptions(key, p), o.signatureValue.bits);
   } catch {
     return false;
+  }
+}
+
+/**
+ * Revocation of the path's certificates below the anchor (the signer only for scope 'signer'), each against
+ * the CRLs its issuer (the next certificate in the path) signed. Throws RevokedCertificateError, or
+ * RevocationUnknownError when no usable CRL covers a certificate.
+ */
+function checkRevocation(path: readonly CertInfo[], r: Revocation): void {
+  const last = r.scope === 'signer' ? Math.min(1, path.length - 1) : path.length - 1;
+  for (let i = 0; i < last; i++) {
+    const cert = path[i]!;
+    const issuer = path[i + 1]!;
+    const role = i === 0 ? 'signer' : 'intermediate';
+    const why: string[] = [];
+    let covered = false;
+    for (const crl of r.crls) {
+      if (!bytesEqual(crl.issuerDer, cert.issuerDer)) continue;
+      // §5.1.1.3 and §4.2.1.3: signed by the certificate's issuer, which may sign CRLs.
+      if (!signatureBy(crl, crl.tbsCertList, issuer.publicKey)) { why.push(`a CRL from ${crl.issuer} is not signed by ${issuer.subject}`); continue; }
+      if (issuer.keyUsage && !issuer.keyUsage.cRLSign) { why.push(`${issuer.subject} may not sign CRLs (keyUsage lacks cRLSign)`); continue; }
+      if (crl.unusable) { why.push(`a CRL from ${crl.issuer} cannot be used: ${crl.unusable}`); continue; }
+      if (crl.thisUpdate.getTime() > r.now.getTime()) { why.push(`a CRL from ${crl.issuer} is not valid before ${crl.thisUpdate.toISOString()}`); continue; }
+      if (crl.nextUpdate && crl.nextUpdate.getTime() < r.now.getTime()) { why.push(`a CRL from ${crl.issuer} expired at ${crl.nextUpdate.toISOString()}`); continue; }
+      const revokedAt = crl.revoked.get(Buffer.from(cert.serial).toString('hex'));
+      if (revokedAt) {
+        throw new RevokedCertificateError(`${role} certificate ${cert.subject} was revoked at ${revokedAt.toISOString()} (CRL of ${crl.thisUpdate.toISOString()} from ${crl.issuer})`, revokedAt);
+      }
+      covered = true;
+    }
+    if (!covered) {
+      throw new RevocationUnknownError(`no usable CRL for the ${role} certificate ${cert.subject}${why.length ? `: ${why.join('; ')}` : `: none from ${issuer.subject}`}`);
+    }
   }
 }
 

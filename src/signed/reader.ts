@@ -51,6 +51,8 @@ export interface SignedDataHeader {
 export interface SignedDataTrailer {
   /** CertificateChoices of the 'certificate' kind, as received (others are skipped). */
   readonly certificates: readonly Uint8Array[];
+  /** RevocationInfoChoices of the CertificateList kind (X.509 CRLs), as received (others are skipped). */
+  readonly crls: readonly Uint8Array[];
   /** Each SignerInfo, as received. */
   readonly signerInfos: readonly Uint8Array[];
 }
@@ -149,8 +151,18 @@ export async function readSignedData(
       for (const c of choices) if (c[0] === 0x30) certificates.push(c);
       h = await r.readHeader();
     }
+    const crls: Uint8Array[] = [];
     if (h.tag === 0xa1) {
-      await element(h, 'crls'); // revocation information: p7m does not check revocation (see docs/replay.md)
+      // Revocation information, used when the verifier checks revocation (src/signed/chain.ts); bounded like
+      // the certificates, which CRLs resemble.
+      const bytes = await element(h, 'crls');
+      scanBer(bytes, 'crls', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
+      const choices = elementsOf(bytes, 'crls', limits.maxCertificates);
+      if (typeof choices === 'number') {
+        throw new LimitExceededError(`message carries ${choices} CRLs, more than the limit of ${limits.maxCertificates}`);
+      }
+      // RevocationInfoChoice (§10.2.1): a CertificateList is a SEQUENCE; [1] other formats are skipped.
+      for (const c of choices) if (c[0] === 0x30) crls.push(c);
       h = await r.readHeader();
     }
     if (h.tag !== 0x31) throw new MalformedInputError('malformed SignedData: expected signerInfos');
@@ -163,7 +175,7 @@ export async function readSignedData(
       await f.close(); // ContentInfo
     }
     if (!(await r.atEnd())) throw new MalformedInputError(`trailing data after the message at byte ${r.offset}`);
-    return { certificates, signerInfos };
+    return { certificates, crls, signerInfos };
   }
 
   let trailer: Promise<SignedDataTrailer> | undefined;

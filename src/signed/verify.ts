@@ -4,7 +4,8 @@
  * Order of checks, each a typed error:
  *   1. structure: one SignerInfo, its signed attributes well formed (MalformedInputError);
  *   2. messageDigest and the signature (BadSignatureError);
- *   3. the chain to a trust anchor (UntrustedSignerError, ExpiredSignerError);
+ *   3. the chain to a trust anchor (UntrustedSignerError, ExpiredSignerError), and revocation when asked
+ *      (RevokedCertificateError, RevocationUnknownError);
  *   4. signingTime present (MissingReplayAttributesError), unless not required; and a contentIdentifier
  *      too when requireContentIdentifier is set (without one the message's replay identity is the hash
  *      of its signed attributes, see ReplayIdentity);
@@ -27,6 +28,7 @@ import { parseSignedAttributes } from './attributes.js';
 import { type FreshnessPolicy, checkFreshness } from './freshness.js';
 import { type SignatureScheme, keyFitsScheme, nodeKeyOptions, verificationParams, verifyHashByOid } from './algorithms.js';
 import { type CertInfo, parseCertificate } from '../keys/certificate.js';
+import { type CrlInfo, loadCrls, parseCrl } from '../keys/crl.js';
 import { bytesEqual, validatePath } from './chain.js';
 import { type SignedDataHeader, type SignedDataLimits, type SignedDataTrailer, DEFAULT_SIGNED_DATA_LIMITS, readSignedData } from './reader.js';
 import { type SignerId, decodeSignerInfo } from './signer-info.js';
@@ -52,6 +54,18 @@ export interface VerifyPolicy extends FreshnessPolicy {
    * (MissingReplayAttributesError). Ignored when requireReplayAttributes is false.
    */
   readonly requireContentIdentifier?: boolean;
+  /**
+   * CRLs (DER or PEM bytes, RFC 5280 §5) to check the signer's chain against, besides any the message carries.
+   * See `revocation`.
+   */
+  readonly crls?: readonly Uint8Array[];
+  /**
+   * Revocation checking (src/signed/chain.ts): 'signer' needs a current CRL from the signer's issuer that does
+   * not list the signer's certificate, 'chain' the same for every certificate below the trust anchor, as
+   * `openssl cms -verify -crl_check` / `-crl_check_all`. Default: 'signer' when `crls` are given, else 'off'.
+   * A revoked certificate is RevokedCertificateError; one no usable CRL covers, RevocationUnknownError.
+   */
+  readonly revocation?: 'off' | 'signer' | 'chain';
   readonly limits?: SignedDataLimits;
 }
 
@@ -117,6 +131,8 @@ export interface VerifyResult extends SignatureCheck {
 export class SignedDataVerifier {
   private readonly digests = new Map<string, Hash>();
   private readonly anchors: CertInfo[];
+  private readonly crls: CrlInfo[];
+  private readonly revocation: 'off' | 'signer' | 'chain';
   private finished = false;
 
   constructor(private readonly header: SignedDataHeader, private readonly policy: VerifyPolicy) {
@@ -127,6 +143,13 @@ export class SignedDataVerifier {
     this.anchors = policy.trust.map((der, i) => {
       try { return readCertificate(der); } catch (e) {
         throw e instanceof P7mError ? new KeyFileError(`trust anchor ${i + 1} cannot be read: ${e.message}`, { cause: e }) : e;
+      }
+    });
+    this.revocation = policy.revocation ?? (policy.crls?.length ? 'signer' : 'off');
+    if (!['off', 'signer', 'chain'].includes(this.revocation)) throw new UsageError(`unknown revocation check ${String(this.revocation)}`);
+    this.crls = (policy.crls ?? []).flatMap((bytes, i) => {
+      try { return loadCrls(bytes); } catch (e) {
+        throw e instanceof P7mError ? new KeyFileError(`CRL ${i + 1} cannot be read: ${e.message}`, { cause: e }) : e;
       }
     });
     // Hash with every supported digest the header announces: the SignerInfo naming one comes after the content.
@@ -196,7 +219,16 @@ export class SignedDataVerifier {
     if (!ok) throw new BadSignatureError();
 
     const times = attrs.signingTime ? [attrs.signingTime, now] : [now];
-    const chain = validatePath({ signer, pool, anchors: this.anchors, times });
+    const revocation = this.revocation === 'off' ? undefined : {
+      scope: this.revocation,
+      now,
+      crls: [...this.crls, ...trailer.crls.map((der, i) => {
+        try { return parseCrl(der); } catch (e) {
+          throw e instanceof KeyFileError ? new MalformedInputError(`malformed message CRL ${i + 1}: ${e.message}`, { cause: e }) : e;
+        }
+      })],
+    };
+    const chain = validatePath({ signer, pool, anchors: this.anchors, times, ...(revocation ? { revocation } : {}) });
 
     if (requireReplay) {
       // signingTime is what freshness, and so the replay cache's bounded memory, rests on: no derivation replaces it.

@@ -3,7 +3,7 @@ import { SpooledStdoutSink, batchInputs, openInputFile, outputSink, readWholeFil
 import { PROGRESS_HELP, PROGRESS_OPTIONS, type Progress, counted, progressMode, startProgress } from '../progress.js';
 import { info, warn } from '../report.js';
 import { UsageError } from '../../errors.js';
-import { type CliPolicy, VERIFY_HELP, VERIFY_OPTIONS, describeSigner, verifyPolicy } from '../signer.js';
+import { type CliPolicy, VERIFY_HELP, VERIFY_OPTIONS, VERIFY_OPTION_NAMES, describeSigner, verifyPolicy } from '../signer.js';
 import type { Verified } from '../../receive.js';
 import type { Sink } from '../../io/sink.js';
 import type { Identity } from '../../recipient.js';
@@ -74,8 +74,8 @@ export async function run(args: string[]): Promise<number> {
   const jobs = outDir === undefined ? null : batchInputs(positionals, outDir, decryptedName);
   if (jobs === null) refuseSameFile(positionals[0], out);
   const verifying = v.verify === true;
-  if (!verifying && (v.trust !== undefined || v['allow-unsigned'] !== undefined || v['max-age'] !== undefined || v['max-skew'] !== undefined || v['replay-db'] !== undefined || v['no-replay-check'] !== undefined || v['require-content-id'] !== undefined)) {
-    throw new UsageError('--trust, --max-age, --max-skew, --replay-db, --no-replay-check, --require-content-id and --allow-unsigned go with --verify');
+  if (!verifying && [...VERIFY_OPTION_NAMES, 'allow-unsigned'].some((name) => v[name] !== undefined)) {
+    throw new UsageError(`${[...VERIFY_OPTION_NAMES, 'allow-unsigned'].map((n) => `--${n}`).join(', ')} go with --verify`);
   }
   const verify = verifying ? { policy: await verifyPolicy(v, warn), allowUnsigned: v['allow-unsigned'] === true } : undefined;
 
