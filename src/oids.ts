@@ -58,6 +58,8 @@ export const OID = {
   cRLNumber: '2.5.29.20', // RFC 5280 §5.2.3
   cRLReason: '2.5.29.21', // §5.3.1
   invalidityDate: '2.5.29.24', // §5.3.2
+  deltaCRLIndicator: '2.5.29.27', // §5.2.4
+  issuingDistributionPoint: '2.5.29.28', // §5.2.5
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
   anyExtendedKeyUsage: '2.5.29.37.0', // §4.2.1.12

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, randomBytes } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePki, openssl, type Entity, type Pki } from './fixtures/signed/pki.js';
@@ -15,13 +15,30 @@ import { verify, type VerifyOptions } from '../src/signed/verify.js';
 import { loadCrls, parseCrl } from '../src/keys/crl.js';
 import { tlv } from '../src/format/der.js';
 import { parseBer } from './interop/ber.js';
-import { KeyFileError, MalformedInputError, P7mError, RevocationUnknownError, RevokedCertificateError } from '../src/errors.js';
+import { KeyFileError, LimitExceededError, MalformedInputError, P7mError, RevocationUnknownError, RevokedCertificateError } from '../src/errors.js';
+import { parseCertificate } from '../src/keys/certificate.js';
+import * as der from '../src/keys/der.js';
 import { p7m } from './helpers/spawn.js';
 
 const DAY = 86_400_000;
 const TEXT = new TextEncoder().encode('revocation test\n');
 
 let pki: Pki;
+let noCrlSign: Entity;
+let underNoCrlSign: Entity;
+
+/** An RSA-2048 certificate from `issuer` with the section `section` of `ext`. */
+function issueWith(ext: string, section: string, issuer: Entity, cn: string, serial: number): Entity {
+  const name = section + serial;
+  const keyPath = join(pki.dir, `${name}.key.pem`);
+  const certPath = join(pki.dir, `${name}.pem`);
+  const csr = join(pki.dir, `${name}.csr`);
+  openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyPath]);
+  openssl(['req', '-new', '-key', keyPath, '-subj', `/O=p7m test/CN=${cn}`, '-out', csr]);
+  openssl(['x509', '-req', '-in', csr, '-CA', issuer.certPath, '-CAkey', issuer.keyPath, '-set_serial', String(serial), '-days', '30', '-sha256',
+    '-extfile', ext, '-extensions', section, '-out', certPath]);
+  return { name, certPath, keyPath, der: new Uint8Array(new X509Certificate(readFileSync(certPath)).raw), key: createPrivateKey(readFileSync(keyPath)) };
+}
 /** CRLs, PEM files: `ca-clean` lists nothing, `ca-rsa` lists the rsa signer, and so on. */
 const crl: Record<string, string> = {};
 
@@ -29,18 +46,20 @@ const crl: Record<string, string> = {};
  * An `openssl ca` setup for `issuer` in its own directory: revokes `revoke` and writes a CRL. `extensions` goes
  * into the CRL's extension section; `dates` sets lastUpdate/nextUpdate (YYYYMMDDHHMMSSZ) instead of 30 days.
  */
-function makeCrl(name: string, issuer: Entity, revoke: Entity[], o: { extensions?: string; dates?: [string, string] } = {}): string {
+function makeCrl(name: string, issuer: Entity, revoke: Entity[], o: { extensions?: string; dates?: [string, string]; v1?: boolean } = {}): string {
   writeFileSync(join(pki.dir, `${name}.index`), '');
   writeFileSync(join(pki.dir, `${name}.cnf`), [
     '[ca]', 'default_ca = d',
     '[d]', `database = ${join(pki.dir, `${name}.index`)}`, 'default_md = sha256', 'default_crl_days = 30',
-    `crlnumber = ${join(pki.dir, `${name}.crlnumber`)}`,
+    // Without a crlnumber file or extensions openssl writes a version 1 CRL.
+    ...(o.v1 ? [] : [`crlnumber = ${join(pki.dir, `${name}.crlnumber`)}`]),
     ...(o.extensions ? ['crl_extensions = crlext', '[crlext]', o.extensions] : []),
     '',
   ].join('\n'));
   writeFileSync(join(pki.dir, `${name}.crlnumber`), '01\n');
   const base = ['-config', join(pki.dir, `${name}.cnf`), '-keyfile', issuer.keyPath, '-cert', issuer.certPath];
-  for (const e of revoke) openssl(['ca', ...base, '-revoke', e.certPath, '-crl_reason', 'keyCompromise']);
+  // A reason code is an entry extension, which needs a version 2 CRL.
+  for (const e of revoke) openssl(['ca', ...base, '-revoke', e.certPath, ...(o.v1 ? [] : ['-crl_reason', 'keyCompromise'])]);
   const out = join(pki.dir, `${name}.crl.pem`);
   openssl(['ca', ...base, '-gencrl', '-out', out, ...(o.dates ? ['-crl_lastupdate', o.dates[0], '-crl_nextupdate', o.dates[1]] : [])]);
   return out;
@@ -87,8 +106,21 @@ before(() => {
   crl['inter-ec256'] = makeCrl('inter-ec256', pki.inter, [pki.ec256]);
   crl['other'] = makeCrl('other', pki.other, []);
   crl['ca-expired'] = makeCrl('ca-expired', pki.ca, [], { dates: ['20200101000000Z', '20200201000000Z'] });
-  // A partitioned CRL (issuingDistributionPoint, critical): not a complete list, so not usable as one.
+  // Partitioned CRLs (issuingDistributionPoint, critical as RFC 5280 wants, and not): not complete lists.
   crl['ca-idp'] = makeCrl('ca-idp', pki.ca, [], { extensions: 'issuingDistributionPoint = critical, @idp\n[idp]\nfullname = URI:http://crl.example/part1.crl' });
+  crl['ca-idp-noncritical'] = makeCrl('ca-idp-noncritical', pki.ca, [], { extensions: 'issuingDistributionPoint = @idp\n[idp]\nfullname = URI:http://crl.example/part1.crl' });
+  // Not valid until 2099 (GeneralizedTime dates, RFC 5280 §5.1.2.4 from 2050 on).
+  crl['ca-future'] = makeCrl('ca-future', pki.ca, [], { dates: ['20990101000000Z', '20990201000000Z'] });
+  crl['ca-v1-rsa'] = makeCrl('ca-v1-rsa', pki.ca, [pki.rsa], { v1: true });
+  // An intermediate whose keyUsage lacks cRLSign, a signer under it, and a CRL it signed anyway.
+  const ext = join(pki.dir, 'revocation-ext.cnf');
+  writeFileSync(ext, [
+    '[noCrlSign]', 'basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign', 'subjectKeyIdentifier = hash', 'authorityKeyIdentifier = keyid',
+    '[leaf]', 'basicConstraints = critical, CA:FALSE', 'keyUsage = critical, digitalSignature', 'extendedKeyUsage = emailProtection', 'subjectKeyIdentifier = hash', '',
+  ].join('\n'));
+  noCrlSign = issueWith(ext, 'noCrlSign', pki.ca, 'no cRLSign CA', 0x2001);
+  underNoCrlSign = issueWith(ext, 'leaf', noCrlSign, 'under no cRLSign', 0x2002);
+  crl['noCrlSign'] = makeCrl('noCrlSign', noCrlSign, []);
 });
 after(() => pki?.cleanup());
 
@@ -100,10 +132,25 @@ describe('CRL parsing', () => {
     assert.equal(clean.revoked.size, 0);
     assert.equal(clean.unusable, undefined);
     const listed = parseCrl(crlDer('ca-rsa'));
-    // X509Certificate prints the serial in upper-case hex without a sign octet; the fixture's serials are small.
-    const serial = new X509Certificate(readFileSync(pki.rsa.certPath)).serialNumber.toLowerCase();
-    assert.deepEqual([...listed.revoked.keys()], [serial.padStart(serial.length + (serial.length % 2), '0')]);
-    assert.match(parseCrl(crlDer('ca-idp')).unusable ?? '', /critical extension 2\.5\.29\.28/);
+    assert.deepEqual([...listed.revoked.keys()], [Buffer.from(parseCertificate(pki.rsa.der).serial).toString('hex')]);
+    for (const n of ['ca-idp', 'ca-idp-noncritical']) assert.match(parseCrl(crlDer(n)).unusable ?? '', /issuingDistributionPoint/, n);
+    const future = parseCrl(crlDer('ca-future'));
+    assert.equal(future.thisUpdate.toISOString(), '2099-01-01T00:00:00.000Z');
+    assert.equal(future.nextUpdate?.toISOString(), '2099-02-01T00:00:00.000Z');
+    const v1 = parseCrl(crlDer('ca-v1-rsa'));
+    const v1Tbs = parseBer(crlDer('ca-v1-rsa')).children[0]!;
+    assert.equal(v1Tbs.children[0]!.tag, 0x30, 'a v1 TBSCertList starts with its signature AlgorithmIdentifier, no version');
+    assert.equal(parseBer(crlDer('ca-clean')).children[0]!.children[0]!.tag, 0x02, 'a v2 one with its version INTEGER');
+    assert.equal(v1.revoked.size, 1);
+    assert.equal(v1.unusable, undefined);
+  });
+
+  it('a Name with a UniversalString beyond Unicode or a surrogate is malformed, not an internal error', () => {
+    // Found in review: String.fromCodePoint threw a RangeError from a CRL's (or a certificate's) issuer Name.
+    for (const cp of ['00110000', '0000d800']) {
+      assert.throws(() => der.directoryString(der.parse(Buffer.from(`1c04${cp}`, 'hex'), 'der')), KeyFileError, cp);
+    }
+    assert.equal(der.directoryString(der.parse(Buffer.from('1c040001f600', 'hex'), 'der')), '\u{1f600}');
   });
 
   it('every truncation of a CRL is a KeyFileError, and a certificate is not a CRL', () => {
@@ -122,6 +169,9 @@ describe('revocation decisions agree with openssl cms -verify -crl_check', () =>
     ['no CRL from the signer\'s issuer', () => pki.rsa, ['other'], 'signer', 'ERR_REVOCATION_UNKNOWN'],
     ['the issuer\'s CRL has expired', () => pki.rsa, ['ca-expired'], 'signer', 'ERR_REVOCATION_UNKNOWN'],
     ['an expired CRL beside a current one', () => pki.rsa, ['ca-expired', 'ca-clean'], 'signer', 'ok'],
+    ['the issuer\'s CRL is not valid yet', () => pki.rsa, ['ca-future'], 'signer', 'ERR_REVOCATION_UNKNOWN'],
+    ['a version 1 CRL lists the signer', () => pki.rsa, ['ca-v1-rsa'], 'signer', 'ERR_CERTIFICATE_REVOKED'],
+    ['the issuer may not sign CRLs (keyUsage without cRLSign)', () => underNoCrlSign, ['noCrlSign', 'ca-clean'], 'signer', 'ERR_REVOCATION_UNKNOWN'],
     ['under an intermediate, signer scope: the intermediate\'s CRL only', () => pki.ec256, ['inter-clean'], 'signer', 'ok'],
     ['signer revoked by the intermediate', () => pki.ec256, ['inter-ec256', 'ca-clean'], 'signer', 'ERR_CERTIFICATE_REVOKED'],
     ['chain scope: the intermediate revoked by the root', () => pki.ec256, ['inter-clean', 'ca-inter'], 'chain', 'ERR_CERTIFICATE_REVOKED'],
@@ -132,10 +182,11 @@ describe('revocation decisions agree with openssl cms -verify -crl_check', () =>
   for (const [label, signer, crls, scope, expected] of cases) {
     it(`${label}: ${expected}`, async () => {
       const flag = scope === 'chain' ? '-crl_check_all' : '-crl_check';
-      const byP7m = await sign(TEXT, { signerCert: signer().der, signerKey: signer().key, chain: signer() === pki.ec256 ? [pki.inter.der] : [] });
+      const inter = signer() === pki.ec256 ? pki.inter : signer() === underNoCrlSign ? noCrlSign : null;
+      const byP7m = await sign(TEXT, { signerCert: signer().der, signerKey: signer().key, chain: inter ? [inter.der] : [] });
       const inF = file(`in-${randomBytes(4).toString('hex')}`, TEXT);
       const byOpenssl = new Uint8Array(openssl(['cms', '-sign', '-binary', '-nodetach', '-in', inF, '-signer', signer().certPath, '-inkey', signer().keyPath,
-        ...(signer() === pki.ec256 ? ['-certfile', pki.inter.certPath] : []), '-md', 'sha256', '-outform', 'DER']));
+        ...(inter ? ['-certfile', inter.certPath] : []), '-md', 'sha256', '-outform', 'DER']));
       for (const [who, msg] of [['p7m', byP7m], ['openssl', byOpenssl]] as const) {
         assert.equal(await p7mDecision(msg, policy(crls, { revocation: scope })), expected, `p7m on ${who}'s message`);
         assert.equal(opensslAccepts(msg, crls, [flag]), expected === 'ok', `openssl ${flag} on ${who}'s message`);
@@ -146,10 +197,13 @@ describe('revocation decisions agree with openssl cms -verify -crl_check', () =>
     });
   }
 
-  it('a partitioned CRL is not taken as complete (openssl without -extended_crl refuses it too)', async () => {
+  it('a partitioned CRL is not taken as complete, critical or not (openssl refuses both here too)', async () => {
+    // p7m does not match distribution points; openssl does, and refuses these because the certificates name none.
     const msg = await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
-    await assert.rejects(verify(msg, policy(['ca-idp'])), (e: unknown) => e instanceof RevocationUnknownError && /2\.5\.29\.28/.test(e.message));
-    assert.equal(opensslAccepts(msg, ['ca-idp'], ['-crl_check']), false);
+    for (const n of ['ca-idp', 'ca-idp-noncritical']) {
+      await assert.rejects(verify(msg, policy([n])), (e: unknown) => e instanceof RevocationUnknownError && /issuingDistributionPoint/.test(e.message));
+      assert.equal(opensslAccepts(msg, [n], ['-crl_check']), false, n);
+    }
   });
 
   it('a CRL under the issuer\'s name but another key does not count', async () => {
@@ -195,10 +249,15 @@ describe('CRLs the message carries', () => {
     assert.equal(opensslAccepts(revoked, [], []), true);
   });
 
-  it('a malformed one is the message\'s fault', async () => {
+  it('a malformed one is the message\'s fault; too many is a limit; neither matters when revocation is off', async () => {
     const msg = await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
     const bad = withCrls(msg, [tlv(0x30, tlv(0x30), tlv(0x30))]);
     await assert.rejects(verify(bad, { trust: [pki.ca.der], revocation: 'signer' }), MalformedInputError);
+    // 65 CRLs: over the default limit of 64 (the certificates' limit).
+    const many = withCrls(msg, Array.from({ length: 65 }, () => crlDer('ca-clean')));
+    await assert.rejects(verify(many, { trust: [pki.ca.der], revocation: 'signer' }), LimitExceededError);
+    for (const m of [bad, many]) assert.equal(await p7mDecision(m, { trust: [pki.ca.der] }), 'ok');
+    assert.equal(opensslAccepts(many, [], []), true);
   });
 });
 
@@ -228,7 +287,9 @@ describe('CLI: --crl and --crl-check', () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /no usable CRL for the signer certificate CN=rsa signer,O=p7m test: a CRL from CN=p7m test CA,O=p7m test expired at 2020-02-01/);
     assert.equal((await p7m(verifyArgs('--crl', crl['ca-expired']!, '--crl-check', 'off'))).status, 0);
-    assert.equal((await p7m(verifyArgs('--crl-check', 'signer'))).status, 1, 'no CRL at all');
+    const none = await p7m(verifyArgs('--crl-check', 'signer'));
+    assert.equal(none.status, 1, 'no CRL at all');
+    assert.match(none.stderr, /no usable CRL for the signer certificate CN=rsa signer,O=p7m test: none from CN=p7m test CA,O=p7m test/);
   });
 
   it('decrypt --verify: a revoked signer leaves no output file; a clean CRL lets it through', async () => {

@@ -3,10 +3,11 @@
  *
  * Only what deciding "is this certificate revoked" needs: the issuer Name (byte-exact, as a certificate's
  * issuer is matched), thisUpdate/nextUpdate, the revoked serial numbers, the signature, and whether the
- * list is complete for its issuer. A CRL that carries a critical extension p7m does not implement (a delta
- * CRL's deltaCRLIndicator, an issuingDistributionPoint that narrows its scope, an indirect CRL's
- * certificateIssuer entries) is read but marked not usable: trusting it as complete could miss a
- * revocation (§5.2, §5.3: "MUST NOT use the CRL" when a critical extension is not understood).
+ * list is complete for its issuer. A delta CRL (deltaCRLIndicator) or one that covers part of its issuer's
+ * certificates (issuingDistributionPoint), marked critical or not, and a CRL with any other critical
+ * extension p7m does not implement (an indirect CRL's certificateIssuer entries, say) are read but marked
+ * not usable: taking them as complete could miss a revocation (§5.2, §5.3: "MUST NOT use the CRL" when a
+ * critical extension is not understood; §6.3.3 (b) for the scope).
  */
 import { KeyFileError } from '../errors.js';
 import { OID } from '../oids.js';
@@ -37,6 +38,14 @@ export interface CrlInfo {
 
 /** CRL extensions that may be critical and are understood (none narrows what the list covers). */
 const UNDERSTOOD_CRL_EXTENSIONS = new Set<string>([OID.authorityKeyIdentifier, OID.cRLNumber]);
+/**
+ * Extensions that make a CRL less than a complete list for its issuer, whatever their critical flag says
+ * (§5.2.4 deltaCRLIndicator, §5.2.5 issuingDistributionPoint; §6.3.3 (b) applies the scope regardless).
+ */
+const NARROWING_CRL_EXTENSIONS = new Map<string, string>([
+  [OID.deltaCRLIndicator, 'it is a delta CRL (deltaCRLIndicator)'],
+  [OID.issuingDistributionPoint, 'it covers only part of its issuer\'s certificates (issuingDistributionPoint)'],
+]);
 /** Entry extensions that may be critical and are understood. */
 const UNDERSTOOD_ENTRY_EXTENSIONS = new Set<string>([OID.cRLReason, OID.invalidityDate]);
 
@@ -72,7 +81,7 @@ export function parseCrl(derBytes: Uint8Array): CrlInfo {
       const entryExts = e.optional(TAG.SEQUENCE);
       e.end();
       if (entryExts) {
-        for (const id of criticalExtensions(entryExts, 'crlEntryExtensions')) {
+        for (const id of readExtensions(entryExts, 'crlEntryExtensions').critical) {
           if (!UNDERSTOOD_ENTRY_EXTENSIONS.has(id)) problems.push(`an entry has the critical extension ${id}`);
         }
       }
@@ -83,8 +92,11 @@ export function parseCrl(derBytes: Uint8Array): CrlInfo {
     const r = new der.Reader(extsT, 'crlExtensions');
     const list = r.next(TAG.SEQUENCE, 'Extensions');
     r.end();
-    for (const id of criticalExtensions(list, 'crlExtensions')) {
-      if (!UNDERSTOOD_CRL_EXTENSIONS.has(id)) problems.push(`it has the critical extension ${id}`);
+    const { all, critical } = readExtensions(list, 'crlExtensions');
+    for (const id of all) {
+      const narrowing = NARROWING_CRL_EXTENSIONS.get(id);
+      if (narrowing) problems.push(narrowing);
+      else if (critical.includes(id) && !UNDERSTOOD_CRL_EXTENSIONS.has(id)) problems.push(`it has the critical extension ${id}`);
     }
   }
 
@@ -103,8 +115,8 @@ export function parseCrl(derBytes: Uint8Array): CrlInfo {
   };
 }
 
-/** The OIDs of the critical extensions in an Extensions SEQUENCE (repeats refused, as in certificates). */
-function criticalExtensions(list: der.Tlv, what: string): string[] {
+/** The OIDs of an Extensions SEQUENCE, and of its critical ones (repeats refused, as in certificates). */
+function readExtensions(list: der.Tlv, what: string): { all: string[]; critical: string[] } {
   const seen = new Set<string>();
   const critical: string[] = [];
   const exts = der.seq(list, what).rest();
@@ -119,7 +131,7 @@ function criticalExtensions(list: der.Tlv, what: string): string[] {
     seen.add(id);
     if (crit && der.boolean(crit)) critical.push(id);
   }
-  return critical;
+  return { all: [...seen], critical };
 }
 
 /** CRLs from a file: DER (one CRL) or PEM with one or more `X509 CRL` blocks. Anything else → KeyFileError. */

@@ -306,7 +306,12 @@ export function directoryString(t: Tlv): string | undefined {
     case TAG.UniversalString: {
       if (b.length % 4) fail('bad UniversalString length');
       let s = '';
-      for (let i = 0; i < b.length; i += 4) s += String.fromCodePoint(b.readUInt32BE(i));
+      for (let i = 0; i < b.length; i += 4) {
+        const cp = b.readUInt32BE(i);
+        // UCS-4 beyond Unicode, or a surrogate: not a character (String.fromCodePoint would throw a RangeError).
+        if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) fail(`bad UniversalString character 0x${cp.toString(16)}`);
+        s += String.fromCodePoint(cp);
+      }
       return s;
     }
     default:

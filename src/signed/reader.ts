@@ -51,8 +51,11 @@ export interface SignedDataHeader {
 export interface SignedDataTrailer {
   /** CertificateChoices of the 'certificate' kind, as received (others are skipped). */
   readonly certificates: readonly Uint8Array[];
-  /** RevocationInfoChoices of the CertificateList kind (X.509 CRLs), as received (others are skipped). */
-  readonly crls: readonly Uint8Array[];
+  /**
+   * The crls [1] field (RevocationInfoChoices) as received, unread: only a verifier that checks revocation
+   * looks inside (crlsOf), so a field it cannot use does not fail a message it does not need it for.
+   */
+  readonly revocationInfo: Uint8Array | null;
   /** Each SignerInfo, as received. */
   readonly signerInfos: readonly Uint8Array[];
 }
@@ -151,18 +154,9 @@ export async function readSignedData(
       for (const c of choices) if (c[0] === 0x30) certificates.push(c);
       h = await r.readHeader();
     }
-    const crls: Uint8Array[] = [];
+    let revocationInfo: Uint8Array | null = null;
     if (h.tag === 0xa1) {
-      // Revocation information, used when the verifier checks revocation (src/signed/chain.ts); bounded like
-      // the certificates, which CRLs resemble.
-      const bytes = await element(h, 'crls');
-      scanBer(bytes, 'crls', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
-      const choices = elementsOf(bytes, 'crls', limits.maxCertificates);
-      if (typeof choices === 'number') {
-        throw new LimitExceededError(`message carries ${choices} CRLs, more than the limit of ${limits.maxCertificates}`);
-      }
-      // RevocationInfoChoice (§10.2.1): a CertificateList is a SEQUENCE; [1] other formats are skipped.
-      for (const c of choices) if (c[0] === 0x30) crls.push(c);
+      revocationInfo = await element(h, 'crls'); // within the trailer's byte budget, like the certificates
       h = await r.readHeader();
     }
     if (h.tag !== 0x31) throw new MalformedInputError('malformed SignedData: expected signerInfos');
@@ -175,7 +169,7 @@ export async function readSignedData(
       await f.close(); // ContentInfo
     }
     if (!(await r.atEnd())) throw new MalformedInputError(`trailing data after the message at byte ${r.offset}`);
-    return { certificates, crls, signerInfos };
+    return { certificates, revocationInfo, signerInfos };
   }
 
   let trailer: Promise<SignedDataTrailer> | undefined;
@@ -196,4 +190,19 @@ export async function readSignedData(
       return trailer;
     },
   };
+}
+
+/**
+ * The X.509 CRLs of a trailer's crls field (RevocationInfoChoice of the CertificateList kind, RFC 5652 §10.2.1;
+ * other formats are skipped), scanned and counted like the certificates before anything is parsed.
+ */
+export function crlsOf(trailer: SignedDataTrailer, limits: SignedDataLimits): Uint8Array[] {
+  if (!trailer.revocationInfo) return [];
+  const bytes = trailer.revocationInfo;
+  scanBer(bytes, 'crls', { maxDepth: limits.maxDepth, maxOidLength: limits.maxOidBytes });
+  const choices = elementsOf(bytes, 'crls', limits.maxCertificates);
+  if (typeof choices === 'number') {
+    throw new LimitExceededError(`message carries ${choices} CRLs, more than the limit of ${limits.maxCertificates}`);
+  }
+  return choices.filter((c) => c[0] === 0x30);
 }

@@ -30,7 +30,7 @@ import { type SignatureScheme, keyFitsScheme, nodeKeyOptions, verificationParams
 import { type CertInfo, parseCertificate } from '../keys/certificate.js';
 import { type CrlInfo, loadCrls, parseCrl } from '../keys/crl.js';
 import { bytesEqual, validatePath } from './chain.js';
-import { type SignedDataHeader, type SignedDataLimits, type SignedDataTrailer, DEFAULT_SIGNED_DATA_LIMITS, readSignedData } from './reader.js';
+import { type SignedDataHeader, type SignedDataLimits, type SignedDataTrailer, DEFAULT_SIGNED_DATA_LIMITS, crlsOf, readSignedData } from './reader.js';
 import { type SignerId, decodeSignerInfo } from './signer-info.js';
 
 export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_SKEW_MS, checkFreshness } from './freshness.js';
@@ -222,7 +222,7 @@ export class SignedDataVerifier {
     const revocation = this.revocation === 'off' ? undefined : {
       scope: this.revocation,
       now,
-      crls: [...this.crls, ...trailer.crls.map((der, i) => {
+      crls: [...this.crls, ...crlsOf(trailer, this.policy.limits ?? DEFAULT_SIGNED_DATA_LIMITS).map((der, i) => {
         try { return parseCrl(der); } catch (e) {
           throw e instanceof KeyFileError ? new MalformedInputError(`malformed message CRL ${i + 1}: ${e.message}`, { cause: e }) : e;
         }
