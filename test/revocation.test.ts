@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -151,6 +152,27 @@ describe('CRL parsing', () => {
       assert.throws(() => der.directoryString(der.parse(Buffer.from(`1c04${cp}`, 'hex'), 'der')), KeyFileError, cp);
     }
     assert.equal(der.directoryString(der.parse(Buffer.from('1c040001f600', 'hex'), 'der')), '\u{1f600}');
+  });
+
+  it('mutated CRLs: parsed, or a KeyFileError, nothing else (fast-check)', () => {
+    const seeds = ['ca-rsa', 'ca-v1-rsa', 'ca-idp', 'ca-future'].map(crlDer);
+    fc.assert(fc.property(
+      fc.nat(seeds.length - 1),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 8 }),
+      (which, edits) => {
+        const b = [...seeds[which]!];
+        for (const [at, v, op] of edits) {
+          const i = at % (b.length + 1);
+          if (op === 0) b[i % b.length] = v; else if (op === 1) b.splice(i, 0, v); else b.splice(i, 1);
+        }
+        try {
+          const c = parseCrl(Uint8Array.from(b));
+          void c.issuer;
+        } catch (e) {
+          if (!(e instanceof KeyFileError)) throw e;
+        }
+      },
+    ), { numRuns: 3000, seed: 20261126 });
   });
 
   it('every truncation of a CRL is a KeyFileError, and a certificate is not a CRL', () => {
