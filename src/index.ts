@@ -1,7 +1,8 @@
 /** p7m: CMS / PKCS#7 EnvelopedData (RFC 5652) for Node, streaming, with replay-proof signed messages. */
 export { encrypt, prepareEnvelope, type EncryptOptions, type EncryptObserver, CHUNK_SIZE } from './encrypt.js';
 export { decrypt, openDecryption, resolveIdentity, type DecryptOptions, type DecryptResult, type DecryptInfo } from './decrypt.js';
-export { inspect, inspectStream, type Inspection } from './inspect.js';
+export { inspect, inspectStream, inspectMessage, type Inspection } from './inspect.js';
+export { formatSignedInspection, type SignedInspection, type InspectedSigner } from './inspect-signed.js';
 export { encryptStream, decryptStream } from './streams.js';
 export * from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';

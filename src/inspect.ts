@@ -7,7 +7,10 @@ import { decodeOaepParams } from './format/oaep-params.js';
 import { algorithmName, describeRecipient, hex, nameToString } from './describe.js';
 import { type Limits, resolveLimits } from './limits.js';
 import { OID } from './oids.js';
-import { type InputForm, openInput } from './stream/armor.js';
+import { type InputForm, type OpenedInput, openInput } from './stream/armor.js';
+import { peekContentType } from './stream/peek.js';
+import { type SignedInspection, inspectSignedDer } from './inspect-signed.js';
+import { parseMultipartSigned, sniffMultipartSigned } from './signed/multipart.js';
 import { readEnvelope } from './stream/envelope-reader.js';
 
 export interface InspectedRecipient {
@@ -21,7 +24,7 @@ export interface InspectedRecipient {
 
 export interface Inspection {
   form: InputForm;
-  contentType: string;
+  contentType: 'envelopedData';
   contentTypeOid: string;
   version: number;
   encoding: 'definite' | 'indefinite';
@@ -37,8 +40,28 @@ export interface Inspection {
   };
 }
 
+/** An EnvelopedData from a stream of DER, PEM or S/MIME (a signed message is refused: see inspectMessage). */
 export async function inspectStream(source: AsyncIterable<Uint8Array>, limits?: Partial<Limits>): Promise<Inspection> {
-  const input = await openInput(source);
+  return inspectEnvelope(await openInput(source), limits);
+}
+
+/**
+ * Any message p7m reads: an EnvelopedData (Inspection) or a SignedData, including a clear-signed
+ * multipart/signed entity (SignedInspection, src/inspect-signed.ts); `contentType` tells which.
+ */
+export async function inspectMessage(source: AsyncIterable<Uint8Array>, limits?: Partial<Limits>): Promise<Inspection | SignedInspection> {
+  const sniffed = await sniffMultipartSigned(source);
+  if (sniffed.multipartSigned) {
+    const { content, signature } = parseMultipartSigned(sniffed.entity);
+    return inspectSignedDer(Readable.from([signature]), 'smime', { clearSignedLength: content.length });
+  }
+  const input = await openInput(sniffed.stream);
+  const { contentType, stream } = await peekContentType(input.der);
+  if (contentType === OID.signedData) return inspectSignedDer(stream, input.form);
+  return inspectEnvelope({ ...input, der: stream }, limits);
+}
+
+async function inspectEnvelope(input: OpenedInput, limits?: Partial<Limits>): Promise<Inspection> {
   const env = await readEnvelope(input.der, resolveLimits(limits));
   const h = env.header;
   let ciphertextLength = 0;
