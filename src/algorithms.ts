@@ -5,7 +5,7 @@
 import { OID, oidName } from './oids.js';
 import { UnsupportedAlgorithmError } from './errors.js';
 
-export type ContentCipherName = 'aes-128-cbc' | 'aes-192-cbc' | 'aes-256-cbc' | 'des-ede3-cbc';
+export type ContentCipherName = 'aes-128-cbc' | 'aes-192-cbc' | 'aes-256-cbc' | 'des-ede3-cbc' | 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm';
 
 export interface ContentCipher {
   readonly name: ContentCipherName;
@@ -17,23 +17,35 @@ export interface ContentCipher {
   readonly ivLength: number;
   /** false: read only (3DES is what `openssl cms -encrypt` writes by default; p7m never writes it). */
   readonly writable: boolean;
+  /**
+   * 'cbc': PKCS#7-padded CBC in EnvelopedData (RFC 5652 §6.3), parameters an IV OCTET STRING.
+   * 'gcm': authenticated encryption in AuthEnvelopedData (RFC 5083), parameters GCMParameters with a nonce
+   * (ivLength, the RECOMMENDED 12 octets when writing) and the tag length (RFC 5084 §3.2); no padding.
+   */
+  readonly mode: 'cbc' | 'gcm';
 }
 
-/** RFC 3565 §4.1 (AES-CBC, parameters = 16-byte IV OCTET STRING); RFC 3370 §5.1 (des-ede3-cbc, 8-byte IV). */
+/** The tag length p7m writes (RFC 5084 §3.2 allows 12 to 16; 16 is GCM's full tag, what openssl writes). */
+export const GCM_TAG_LENGTH = 16;
+
+/**
+ * RFC 3565 §4.1 (AES-CBC, parameters = 16-byte IV OCTET STRING); RFC 3370 §5.1 (des-ede3-cbc, 8-byte IV);
+ * RFC 5084 §3 (AES-GCM in AuthEnvelopedData; blockSize 1: the ciphertext is as long as the content).
+ */
 export const CONTENT_CIPHERS: readonly ContentCipher[] = [
-  { name: 'aes-128-cbc', oid: OID.aes128Cbc, nodeName: 'aes-128-cbc', keyLength: 16, blockSize: 16, ivLength: 16, writable: true },
-  { name: 'aes-192-cbc', oid: OID.aes192Cbc, nodeName: 'aes-192-cbc', keyLength: 24, blockSize: 16, ivLength: 16, writable: true },
-  { name: 'aes-256-cbc', oid: OID.aes256Cbc, nodeName: 'aes-256-cbc', keyLength: 32, blockSize: 16, ivLength: 16, writable: true },
-  { name: 'des-ede3-cbc', oid: OID.desEde3Cbc, nodeName: 'des-ede3-cbc', keyLength: 24, blockSize: 8, ivLength: 8, writable: false },
+  { name: 'aes-128-cbc', oid: OID.aes128Cbc, nodeName: 'aes-128-cbc', keyLength: 16, blockSize: 16, ivLength: 16, writable: true, mode: 'cbc' },
+  { name: 'aes-192-cbc', oid: OID.aes192Cbc, nodeName: 'aes-192-cbc', keyLength: 24, blockSize: 16, ivLength: 16, writable: true, mode: 'cbc' },
+  { name: 'aes-256-cbc', oid: OID.aes256Cbc, nodeName: 'aes-256-cbc', keyLength: 32, blockSize: 16, ivLength: 16, writable: true, mode: 'cbc' },
+  { name: 'des-ede3-cbc', oid: OID.desEde3Cbc, nodeName: 'des-ede3-cbc', keyLength: 24, blockSize: 8, ivLength: 8, writable: false, mode: 'cbc' },
+  { name: 'aes-128-gcm', oid: OID.aes128Gcm, nodeName: 'aes-128-gcm', keyLength: 16, blockSize: 1, ivLength: 12, writable: true, mode: 'gcm' },
+  { name: 'aes-192-gcm', oid: OID.aes192Gcm, nodeName: 'aes-192-gcm', keyLength: 24, blockSize: 1, ivLength: 12, writable: true, mode: 'gcm' },
+  { name: 'aes-256-gcm', oid: OID.aes256Gcm, nodeName: 'aes-256-gcm', keyLength: 32, blockSize: 1, ivLength: 12, writable: true, mode: 'gcm' },
 ];
 
 /** Named for error messages: known-but-refused algorithms (RFC 8551 §2.7: weak ciphers must not be used). */
 const REFUSED_CONTENT: Record<string, string> = {
   [OID.rc2Cbc]: 'rc2-cbc',
   [OID.desCbc]: 'des-cbc',
-  [OID.aes128Gcm]: 'aes-128-gcm',
-  [OID.aes192Gcm]: 'aes-192-gcm',
-  [OID.aes256Gcm]: 'aes-256-gcm',
 };
 
 export function contentCipherByName(name: string): ContentCipher {

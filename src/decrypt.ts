@@ -3,11 +3,11 @@
  * identity, unwrap, and stream the content through the content cipher into a sink that is committed
  * only after the last block's padding was checked.
  */
-import { createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { type CipherGCMTypes, type DecipherGCM, createDecipheriv, createPublicKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type ContentCipher, contentCipherByOid } from './algorithms.js';
-import { DecryptionFailedError, KeyFileError, LimitExceededError, MalformedInputError, NoMatchingRecipientError, P7mError, UsageError } from './errors.js';
-import { octetString, parseBer } from './format/asn1.js';
+import { DecryptionFailedError, KeyFileError, LimitExceededError, MalformedInputError, NoMatchingRecipientError, P7mError, UnsupportedAlgorithmError, UnsupportedContentError, UsageError } from './errors.js';
+import { octetString, parseBer, sequence, smallInteger } from './format/asn1.js';
 import type { RecipientInfo } from './format/recipient-info.js';
 import { type CertInfo } from './keys/certificate.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -103,6 +103,37 @@ function isCertInfo(x: unknown): x is CertInfo {
   return typeof x === 'object' && x !== null && 'issuerDer' in x && 'publicKey' in x;
 }
 
+/** GCM nonce lengths read (RFC 5084 §3.2 recommends 12, which p7m writes). */
+const GCM_NONCE_MIN = 8;
+const GCM_NONCE_MAX = 16;
+
+/**
+ * The content cipher, which must fit the structure: RFC 5084 §3 puts AES-GCM in AuthEnvelopedData only,
+ * and an AuthEnvelopedData needs an authenticated cipher (RFC 5083 §2.1).
+ */
+function cipherOf(header: EnvelopeHeader): ContentCipher {
+  const cipher = contentCipherByOid(header.contentEncryptionAlgorithm.oid);
+  if (header.authenticated && cipher.mode !== 'gcm') {
+    throw new UnsupportedAlgorithmError(`AuthEnvelopedData with ${cipher.name}, which does not authenticate: only AES-GCM is read there`);
+  }
+  if (!header.authenticated && cipher.mode === 'gcm') {
+    throw new UnsupportedAlgorithmError(`${cipher.name} inside EnvelopedData: AES-GCM belongs in AuthEnvelopedData (RFC 5084 §3)`);
+  }
+  return cipher;
+}
+
+/** GCMParameters (RFC 5084 §3.2): the nonce, and the tag length (12 when absent). */
+function gcmParamsOf(header: EnvelopeHeader, cipher: ContentCipher): { nonce: Uint8Array; tagLength: number } {
+  const params = header.contentEncryptionAlgorithm.params;
+  if (!params) throw new MalformedInputError(`content encryption algorithm ${cipher.name} has no parameters`);
+  const f = sequence(parseBer(params, 'GCMParameters'), 'GCMParameters', 1, 2);
+  const nonce = octetString(f[0]!, 'GCM nonce');
+  const tagLength = f[1] ? smallInteger(f[1], 'GCM tag length') : 12;
+  if (nonce.length < GCM_NONCE_MIN || nonce.length > GCM_NONCE_MAX) throw new MalformedInputError(`GCM nonce of ${nonce.length} bytes (p7m reads ${GCM_NONCE_MIN} to ${GCM_NONCE_MAX})`);
+  if (tagLength < 12 || tagLength > 16) throw new MalformedInputError(`GCM tag length ${tagLength} (RFC 5084 §3.2: 12 to 16)`);
+  return { nonce, tagLength };
+}
+
 /** The content-encryption IV from the algorithm parameters (RFC 3565 §4.1, RFC 3370 §5.1). */
 function ivOf(header: EnvelopeHeader, cipher: ContentCipher): Uint8Array {
   const params = header.contentEncryptionAlgorithm.params;
@@ -117,6 +148,7 @@ function ivOf(header: EnvelopeHeader, cipher: ContentCipher): Uint8Array {
  * public, so a wrong one is a malformed message, not a "decryption failed" (which would suggest a key).
  */
 function checkCiphertextLength(length: number, cipher: ContentCipher): void {
+  if (cipher.mode === 'gcm') return; // a stream cipher: any length, 0 included
   if (length === 0 || length % cipher.blockSize !== 0) {
     throw new MalformedInputError(`malformed encrypted content: ${length} bytes, not a whole number of ${cipher.blockSize}-byte ${cipher.name} blocks`);
   }
@@ -176,8 +208,9 @@ export async function openDecryption(source: AsyncIterable<Uint8Array>, identity
   const l = resolveLimits(limits);
   const env = await readEnvelope(input.der, l);
   const { header } = env;
-  const cipher = contentCipherByOid(header.contentEncryptionAlgorithm.oid);
-  const iv = ivOf(header, cipher);
+  const cipher = cipherOf(header);
+  const gcm = cipher.mode === 'gcm' ? gcmParamsOf(header, cipher) : null;
+  const iv = gcm ? gcm.nonce : ivOf(header, cipher);
   if (header.ciphertextLength !== null) checkCiphertextLength(header.ciphertextLength, cipher);
   const cands = candidates(header.recipientInfos, identity, cipher, l.maxCandidates);
   const info = { contentCipher: cipher.name, contentType: header.contentType, header };
@@ -188,15 +221,26 @@ export async function openDecryption(source: AsyncIterable<Uint8Array>, identity
       const sinks: Sink[] = [];
       try {
         for (let i = 0; i < cands.length; i++) sinks.push(await sinkFor(i, cands.length));
-        const deciphers = cands.map((c) => createDecipheriv(cipher.nodeName, c.cek, iv));
+        const deciphers = cands.map((c) => (gcm
+          ? createDecipheriv(cipher.nodeName as CipherGCMTypes, c.cek, iv, { authTagLength: gcm.tagLength })
+          : createDecipheriv(cipher.nodeName, c.cek, iv)));
         let length = 0;
         for await (const chunk of env.content) {
           length += chunk.length;
           for (let i = 0; i < deciphers.length; i++) await sinks[i]!.write(deciphers[i]!.update(chunk));
         }
         checkCiphertextLength(length, cipher);
-        // Padding of the last block (RFC 5652 §6.3). A wrong key (random CEK after a failed unwrap) ends
-        // here too, so every failure is the same DecryptionFailedError.
+        if (gcm) {
+          // The tag follows the content (RFC 5083 §2.1); nothing is committed before final() checked it.
+          const { mac, aad } = env.authentication();
+          // authAttrs come after the content but enter GCM before it (RFC 5083 §2.2): a streaming reader
+          // cannot check them. openssl, Bouncy Castle and p7m write none for id-data content.
+          if (aad) throw new UnsupportedContentError('AuthEnvelopedData with authenticated attributes is not supported');
+          if (mac.length !== gcm.tagLength) throw new MalformedInputError(`the AuthEnvelopedData tag is ${mac.length} bytes, its parameters say ${gcm.tagLength}`);
+          for (const d of deciphers) (d as DecipherGCM).setAuthTag(mac);
+        }
+        // Padding of the last block (RFC 5652 §6.3), or GCM's tag. A wrong key (random CEK after a failed
+        // unwrap) ends here too, so every failure is the same DecryptionFailedError.
         let winner = -1;
         let winners = 0;
         for (let i = 0; i < deciphers.length; i++) {

@@ -3,13 +3,13 @@
  * RecipientInfo per recipient, the content streamed through the content cipher, framed as definite
  * DER when its length is known and as indefinite BER when it is not.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { type CipherGCM, type CipherGCMTypes, createCipheriv, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type ContentCipherName, type HashName, contentCipherByName, hashByName } from './algorithms.js';
+import { type ContentCipherName, type HashName, GCM_TAG_LENGTH, contentCipherByName, hashByName } from './algorithms.js';
 import { UsageError } from './errors.js';
 import { encodeRecipientInfos, encodeKeyTransRecipientInfo, type RecipientInfo } from './format/recipient-info.js';
 import { envelopeFraming, envelopedDataVersion } from './format/enveloped.js';
-import { TAG, tlv } from './format/der.js';
+import { TAG, encodeSmallInt, tlv } from './format/der.js';
 import type { CertInfo } from './keys/certificate.js';
 import { OID } from './oids.js';
 import type { Recipient } from './recipient.js';
@@ -95,16 +95,24 @@ export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptOb
     if (ri.type !== 'ktri') throw new Error('unreachable: only key transport recipients are written');
     return encodeKeyTransRecipientInfo(ri);
   }));
-  const version = envelopedDataVersion({ recipientInfos: infos });
-  const contentEncryptionAlgorithm = { oid: cipher.oid, params: tlv(TAG.OCTET_STRING, iv) };
+  const gcm = cipher.mode === 'gcm';
+  // RFC 5083 §2.1: AuthEnvelopedData's version is always 0.
+  const version = gcm ? 0 : envelopedDataVersion({ recipientInfos: infos });
+  // RFC 5084 §3.2: GCMParameters { aes-nonce, aes-ICVlen DEFAULT 12 }; the 16-byte tag is written out.
+  const contentEncryptionAlgorithm = {
+    oid: cipher.oid,
+    params: gcm ? tlv(TAG.SEQUENCE, tlv(TAG.OCTET_STRING, iv), encodeSmallInt(GCM_TAG_LENGTH)) : tlv(TAG.OCTET_STRING, iv),
+  };
   const contentType = opts.contentType ?? OID.data;
 
   return {
     async *stream(content, length) {
-      // PKCS#7 padding always adds 1..blockSize bytes (RFC 5652 §6.3).
-      const ciphertextLength = length === null ? null : (Math.floor(length / cipher.blockSize) + 1) * cipher.blockSize;
-      const framing = envelopeFraming({ version, recipientInfosDer, contentType, contentEncryptionAlgorithm, ciphertextLength });
-      const c = createCipheriv(cipher.nodeName, cek, iv);
+      // PKCS#7 padding always adds 1..blockSize bytes (RFC 5652 §6.3); GCM adds none.
+      const ciphertextLength = length === null ? null : gcm ? length : (Math.floor(length / cipher.blockSize) + 1) * cipher.blockSize;
+      const framing = envelopeFraming({
+        version, recipientInfosDer, contentType, contentEncryptionAlgorithm, ciphertextLength, ...(gcm ? { macLength: GCM_TAG_LENGTH } : {}),
+      });
+      const c = gcm ? createCipheriv(cipher.nodeName as CipherGCMTypes, cek, iv, { authTagLength: GCM_TAG_LENGTH }) : createCipheriv(cipher.nodeName, cek, iv);
       yield framing.prefix;
       let seen = 0;
       for await (const chunk of content) {
@@ -117,7 +125,8 @@ export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptOb
       }
       if (length !== null && seen !== length) throw new UsageError('the input shrank while it was being encrypted');
       yield* framing.segment(c.final());
-      yield framing.suffix;
+      // GCM's tag covers the whole content: it follows the encrypted content (RFC 5083 §2.1 mac).
+      yield framing.suffix(gcm ? (c as CipherGCM).getAuthTag() : undefined);
     },
   };
 }

@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import { CONTENT_CIPHERS } from './algorithms.js';
 import { P7mError, MalformedInputError } from './errors.js';
-import { octetString, parseBer } from './format/asn1.js';
+import { octetString, parseBer, sequence } from './format/asn1.js';
 import { decodeOaepParams } from './format/oaep-params.js';
 import { algorithmName, describeRecipient, hex, nameToString } from './describe.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -24,7 +24,8 @@ export interface InspectedRecipient {
 
 export interface Inspection {
   form: InputForm;
-  contentType: 'envelopedData';
+  /** authEnvelopedData: RFC 5083, authenticated (AES-GCM). */
+  contentType: 'envelopedData' | 'authEnvelopedData';
   contentTypeOid: string;
   version: number;
   encoding: 'definite' | 'indefinite';
@@ -35,8 +36,12 @@ export interface Inspection {
     typeOid: string;
     cipher: string;
     cipherOid: string;
+    /** The IV, or GCM's nonce. */
     iv?: string;
     ciphertextLength: number;
+    /** AuthEnvelopedData: the tag's length, and whether authenticated attributes come with it. */
+    macLength?: number;
+    authenticatedAttributes?: boolean;
   };
 }
 
@@ -68,9 +73,15 @@ async function inspectEnvelope(input: OpenedInput, limits?: Partial<Limits>): Pr
   for await (const c of env.content) ciphertextLength += c.length;
 
   const cipher = CONTENT_CIPHERS.find((c) => c.oid === h.contentEncryptionAlgorithm.oid);
+  const auth = h.authenticated ? env.authentication() : undefined;
   let iv: string | undefined;
   try {
-    if (h.contentEncryptionAlgorithm.params) iv = hex(octetString(parseBer(h.contentEncryptionAlgorithm.params, 'iv'), 'iv'));
+    const params = h.contentEncryptionAlgorithm.params;
+    if (params) {
+      const node = parseBer(params, 'iv');
+      // GCMParameters (RFC 5084 §3.2) start with the nonce; CBC's parameters are the IV.
+      iv = hex(octetString(cipher?.mode === 'gcm' ? sequence(node, 'GCMParameters', 1, 2)[0]! : node, 'iv'));
+    }
   } catch (e) {
     if (!(e instanceof MalformedInputError)) throw e;
   }
@@ -100,8 +111,8 @@ async function inspectEnvelope(input: OpenedInput, limits?: Partial<Limits>): Pr
   });
   return {
     form: input.form,
-    contentType: 'envelopedData',
-    contentTypeOid: OID.envelopedData,
+    contentType: h.authenticated ? 'authEnvelopedData' : 'envelopedData',
+    contentTypeOid: h.authenticated ? OID.authEnvelopedData : OID.envelopedData,
     version: h.version,
     encoding: h.indefinite ? 'indefinite' : 'definite',
     originatorCertificates: h.originatorCertificates,
@@ -113,6 +124,7 @@ async function inspectEnvelope(input: OpenedInput, limits?: Partial<Limits>): Pr
       cipherOid: h.contentEncryptionAlgorithm.oid,
       ...(iv !== undefined ? { iv } : {}),
       ciphertextLength,
+      ...(auth ? { macLength: auth.mac.length, authenticatedAttributes: auth.aad !== undefined } : {}),
     },
   };
 }
@@ -153,5 +165,8 @@ export function formatInspection(i: Inspection): string {
     `  iv:            ${c.iv ?? '(none)'}`,
     `  ciphertext:    ${c.ciphertextLength} bytes`,
   );
+  if (c.macLength !== undefined) {
+    lines.push(`  tag:           ${c.macLength} bytes${c.authenticatedAttributes ? ', with authenticated attributes' : ''}`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -167,7 +167,7 @@ describe('usage errors: exit 2, with a hint to --help', { concurrency: 4 }, () =
     assert.match(r.stderr, /p7m: hint: see 'p7m encrypt --help'/);
   });
   it('missing -r', async () => { await usage(['encrypt', IN], /at least one recipient certificate is required \(-r CERT\)/); });
-  it('bad --cipher', async () => { await usage(['encrypt', IN, '-r', DEMO.bob, '--cipher', 'des-ede3-cbc'], /--cipher must be one of aes-128-cbc, aes-192-cbc, aes-256-cbc \(got des-ede3-cbc\)/); });
+  it('bad --cipher', async () => { await usage(['encrypt', IN, '-r', DEMO.bob, '--cipher', 'des-ede3-cbc'], /--cipher must be one of aes-128-cbc, aes-192-cbc, aes-256-cbc, aes-128-gcm, aes-192-gcm, aes-256-gcm \(got des-ede3-cbc\)/); });
   it('bad --form, --key-transport, --rid', async () => {
     await usage(['encrypt', IN, '-r', DEMO.bob, '--form', 'base64'], /--form must be one of der, pem, smime/);
     await usage(['encrypt', IN, '-r', DEMO.bob, '--key-transport', 'rsa'], /--key-transport must be one of pkcs1, oaep/);

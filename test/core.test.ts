@@ -18,8 +18,11 @@ import { days, issue, makeCa, rsaKey, type TestCert } from './helpers/pki.js';
 type Cipher = Extract<ContentCipherName, `aes-${string}`>;
 type Form = 'der' | 'pem' | 'smime';
 
-const CIPHERS: Cipher[] = ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc'];
-const CIPHER_OIDS: Record<Cipher, string> = { 'aes-128-cbc': OID.aes128Cbc, 'aes-192-cbc': OID.aes192Cbc, 'aes-256-cbc': OID.aes256Cbc };
+const CIPHERS: Cipher[] = ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc', 'aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm'];
+const CIPHER_OIDS: Record<Cipher, string> = {
+  'aes-128-cbc': OID.aes128Cbc, 'aes-192-cbc': OID.aes192Cbc, 'aes-256-cbc': OID.aes256Cbc,
+  'aes-128-gcm': OID.aes128Gcm, 'aes-192-gcm': OID.aes192Gcm, 'aes-256-gcm': OID.aes256Gcm,
+};
 /** Key transports: PKCS#1 v1.5, and OAEP with each hash the CLI offers. */
 const TRANSPORTS: { keyTransport: 'pkcs1' | 'oaep'; oaepHash?: HashName; label: string }[] = [
   { keyTransport: 'pkcs1', label: 'pkcs1' },
@@ -97,11 +100,14 @@ describe('round trip: every cipher × key transport × recipient identifier × f
             assert.equal(r.contentType, OID.data);
             assert.equal(r.recipient.index, 0);
 
+            const gcm = cipher.endsWith('-gcm');
             const i = await inspect(m);
             assert.equal(i.form, form);
+            assert.equal(i.contentType, gcm ? 'authEnvelopedData' : 'envelopedData');
             assert.equal(i.encoding, 'definite', 'a buffer of known length is definite-length DER');
-            // RFC 5652 §6.1: version 2 as soon as a RecipientInfo is not version 0 (a ktri by SKI is version 2).
-            assert.equal(i.version, rid === 'ski' ? 2 : 0);
+            // RFC 5652 §6.1: version 2 as soon as a RecipientInfo is not version 0 (a ktri by SKI is version 2);
+            // RFC 5083 §2.1: AuthEnvelopedData is always version 0.
+            assert.equal(i.version, rid === 'ski' && !gcm ? 2 : 0);
             assert.equal(i.recipients.length, 1);
             const ri = i.recipients[0]!;
             assert.equal(ri.kind, 'ktri');
@@ -116,8 +122,9 @@ describe('round trip: every cipher × key transport × recipient identifier × f
             assert.equal(ri.encryptedKeyLength, 256, 'RSA-2048: a 256-byte encrypted key');
             assert.equal(i.content.cipher, cipher);
             assert.equal(i.content.cipherOid, CIPHER_OIDS[cipher]);
-            assert.equal(i.content.iv?.length, 32, 'a 16-byte IV');
-            assert.equal(i.content.ciphertextLength, paddedLength(size));
+            assert.equal(i.content.iv?.length, gcm ? 24 : 32, gcm ? 'a 12-byte nonce' : 'a 16-byte IV');
+            assert.equal(i.content.ciphertextLength, gcm ? size : paddedLength(size));
+            assert.equal(i.content.macLength, gcm ? 16 : undefined);
           });
         }
       }
@@ -395,7 +402,7 @@ describe('options encrypt refuses', () => {
     assert.equal((await rejection(encrypt('x', { recipients: [demo('alice')], rid: 'name' as 'ski' }))).code, 'ERR_USAGE');
   });
   it('a cipher p7m does not write (3DES, unknown): ERR_UNSUPPORTED_ALGORITHM', async () => {
-    for (const cipher of ['des-ede3-cbc', 'aes-256-gcm']) {
+    for (const cipher of ['des-ede3-cbc', 'aes-256-ccm']) {
       assert.equal((await rejection(encrypt('x', { recipients: [demo('alice')], cipher: cipher as Cipher }))).code, 'ERR_UNSUPPORTED_ALGORITHM');
     }
   });

@@ -91,7 +91,7 @@ describe('parse ∘ encode is the identity', () => {
     }), { numRuns: 100 });
   });
 
-  it('envelope framing, definite and indefinite, any chunking: readEnvelope gives back the header and the ciphertext', async () => {
+  it('envelope framing (EnvelopedData or AuthEnvelopedData), definite and indefinite, any chunking: readEnvelope gives back the header, the ciphertext and the tag', async () => {
     await fc.assert(fc.asyncProperty(
       fc.array(keyTransRecipientInfo, { minLength: 1, maxLength: 3 }),
       fc.constantFrom(OID.data, OID.signedData, OID.envelopedData),
@@ -99,12 +99,16 @@ describe('parse ∘ encode is the identity', () => {
       fc.array(bytes(0, 300), { maxLength: 6 }),
       fc.boolean(),
       fc.integer({ min: 1, max: 64 }),
-      async (ris, contentType, alg, chunks, definite, readChunk) => {
+      fc.option(bytes(12, 16), { nil: undefined }),
+      async (ris, contentType, alg, chunks, definite, readChunk, mac) => {
         const ciphertext = Buffer.concat(chunks);
         const recipientInfosDer = encodeRecipientInfos(ris.map(encodeKeyTransRecipientInfo));
-        const version = ris.every((r) => r.version === 0) ? 0 : 2;
-        const framing = envelopeFraming({ version, recipientInfosDer, contentType, contentEncryptionAlgorithm: alg, ciphertextLength: definite ? ciphertext.length : null });
-        const message = Buffer.concat([framing.prefix, ...(definite ? [ciphertext] : chunks.flatMap((c) => framing.segment(c))), framing.suffix]);
+        const version = mac ? 0 : ris.every((r) => r.version === 0) ? 0 : 2;
+        const framing = envelopeFraming({
+          version, recipientInfosDer, contentType, contentEncryptionAlgorithm: alg, ciphertextLength: definite ? ciphertext.length : null,
+          ...(mac ? { macLength: mac.length } : {}),
+        });
+        const message = Buffer.concat([framing.prefix, ...(definite ? [ciphertext] : chunks.flatMap((c) => framing.segment(c))), framing.suffix(mac)]);
         // Fed in small pieces, so that every header can straddle two reads.
         const pieces: Uint8Array[] = [];
         for (let i = 0; i < message.length; i += readChunk) pieces.push(message.subarray(i, i + readChunk));
@@ -112,6 +116,8 @@ describe('parse ∘ encode is the identity', () => {
         const got: Uint8Array[] = [];
         for await (const c of env.content) got.push(Uint8Array.from(c));
         assert.ok(Buffer.concat(got).equals(ciphertext));
+        assert.equal(env.header.authenticated, mac !== undefined);
+        if (mac) assert.deepEqual(env.authentication(), { mac });
         assert.equal(env.header.version, version);
         assert.equal(env.header.contentType, contentType);
         assert.equal(env.header.indefinite, !definite);

@@ -1,6 +1,7 @@
 /**
- * The outer framing of ContentInfo(EnvelopedData) (RFC 5652 §3, §6.1), written around a content that
- * streams. Two encodings:
+ * The outer framing of ContentInfo(EnvelopedData) (RFC 5652 §3, §6.1), or of ContentInfo(AuthEnvelopedData)
+ * (RFC 5083 §2.1: the same fields, version 0, then the authentication tag `mac` after the encrypted content),
+ * written around a content that streams. Two encodings:
  *  - definite-length DER, when the ciphertext length is known in advance (a regular file);
  *  - indefinite-length BER with a constructed OCTET STRING, when it is not (stdin, pipes), as
  *    `openssl cms -stream` writes.
@@ -33,8 +34,8 @@ export interface EnvelopeFraming {
   readonly prefix: Uint8Array;
   /** Frames one ciphertext chunk (identity for definite, an OCTET STRING segment for indefinite). */
   segment(chunk: Uint8Array): Uint8Array[];
-  /** Bytes after the last content byte. */
-  readonly suffix: Uint8Array;
+  /** Bytes after the last content byte; `mac` is AuthEnvelopedData's tag, known only then. */
+  suffix(mac?: Uint8Array): Uint8Array;
 }
 
 /**
@@ -47,17 +48,26 @@ export function envelopeFraming(opts: {
   contentType: string;
   contentEncryptionAlgorithm: AlgorithmIdentifier;
   ciphertextLength: number | null;
+  /** AuthEnvelopedData with a tag of this many bytes (RFC 5083), instead of EnvelopedData. */
+  macLength?: number;
 }): EnvelopeFraming {
   const version = encodeSmallInt(opts.version);
   const ctOid = encodeOid(opts.contentType);
   const alg = encodeAlgorithmIdentifier(opts.contentEncryptionAlgorithm);
-  const ciOid = encodeOid(OID.envelopedData);
+  const auth = opts.macLength !== undefined;
+  const ciOid = encodeOid(auth ? OID.authEnvelopedData : OID.envelopedData);
+  /** mac MessageAuthenticationCode (an OCTET STRING), after authEncryptedContentInfo (no authAttrs). */
+  const macTlv = (mac: Uint8Array | undefined): Uint8Array => {
+    if (!auth) return new Uint8Array(0);
+    if (!mac || mac.length !== opts.macLength) throw new Error(`the AuthEnvelopedData tag must be ${opts.macLength} bytes`);
+    return concatBytes([header(TAG.OCTET_STRING, mac.length), mac]);
+  };
   const C = opts.ciphertextLength;
   if (C !== null) {
     // Sizes from the inside out; encryptedContent is [0] IMPLICIT OCTET STRING, primitive.
     const ecHeader = header(TAG.CONTEXT_0_PRIMITIVE, C);
     const eciLen = ctOid.length + alg.length + ecHeader.length + C;
-    const edLen = version.length + opts.recipientInfosDer.length + tlvSize(eciLen);
+    const edLen = version.length + opts.recipientInfosDer.length + tlvSize(eciLen) + (auth ? tlvSize(opts.macLength!) : 0);
     const explicitLen = tlvSize(edLen);
     const ciLen = ciOid.length + tlvSize(explicitLen);
     const prefix = concatBytes([
@@ -66,7 +76,7 @@ export function envelopeFraming(opts: {
       header(TAG.SEQUENCE, edLen), version, opts.recipientInfosDer,
       header(TAG.SEQUENCE, eciLen), ctOid, alg, ecHeader,
     ]);
-    return { prefix, segment: (c) => [c], suffix: new Uint8Array(0) };
+    return { prefix, segment: (c) => [c], suffix: macTlv };
   }
   const prefix = concatBytes([
     indefiniteHeader(TAG.SEQUENCE), ciOid,
@@ -78,7 +88,8 @@ export function envelopeFraming(opts: {
   return {
     prefix,
     segment: (c) => (c.length === 0 ? [] : [header(TAG.OCTET_STRING, c.length), c]),
-    // closes: encryptedContent, EncryptedContentInfo, EnvelopedData, [0], ContentInfo
-    suffix: concatBytes([EOC, EOC, EOC, EOC, EOC]),
+    // closes encryptedContent and EncryptedContentInfo; the tag (AuthEnvelopedData); closes the
+    // EnvelopedData or AuthEnvelopedData, [0] and ContentInfo
+    suffix: (mac) => concatBytes([EOC, EOC, macTlv(mac), EOC, EOC, EOC]),
   };
 }

@@ -190,7 +190,7 @@ async function pbes2Decrypt(params: der.Tlv | undefined, password: Password, cip
   const enc = der.algorithmIdentifier(r.next(TAG.SEQUENCE, 'encryptionScheme'), 'encryptionScheme');
   r.end();
   // RFC 8018 §B.2 / RFC 3565: PBES2 names the same CBC ciphers as CMS content encryption (src/algorithms.ts).
-  const cipher = CONTENT_CIPHERS.find((c) => c.oid === enc.oid);
+  const cipher = CONTENT_CIPHERS.find((c) => c.oid === enc.oid && c.mode === 'cbc');
   if (!cipher) throw new UnsupportedAlgorithmError(`unsupported PBES2 cipher ${enc.oid}`);
   if (!enc.params) throw new KeyFileError('PBES2 cipher without an IV');
   const iv = der.octets(enc.params);

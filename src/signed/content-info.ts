@@ -15,13 +15,18 @@ export function wrapContentInfo(contentType: string, bare: Uint8Array): Uint8Arr
 
 /** The content of a ContentInfo of the expected type, as encoded. */
 export function unwrapContentInfo(der: Uint8Array, expected: string): Uint8Array {
+  return unwrapContentInfoOf(der, [expected]).content;
+}
+
+/** The type and content of a ContentInfo whose type is one of `expected`. */
+export function unwrapContentInfoOf(der: Uint8Array, expected: readonly string[]): { type: string; content: Uint8Array } {
   const [t, explicit] = sequence(parseBer(der, 'ContentInfo'), 'ContentInfo', 2, 2);
   const type = oid(t!, 'ContentInfo content type');
-  if (type !== expected) {
-    throw new UnsupportedContentError(`expected ${oidName(expected) ?? expected}, got ${oidName(type) ?? type} (${type})`);
+  if (!expected.includes(type)) {
+    throw new UnsupportedContentError(`expected ${expected.map((e) => oidName(e) ?? e).join(' or ')}, got ${oidName(type) ?? type} (${type})`);
   }
   if (!isContext(explicit!, 0)) throw new UnsupportedContentError('malformed ContentInfo: no [0] content');
   const inner = children(explicit!, 'ContentInfo content');
   if (inner.length !== 1) throw new UnsupportedContentError('malformed ContentInfo: [0] must hold one element');
-  return rawBytes(inner[0]!);
+  return { type, content: rawBytes(inner[0]!) };
 }

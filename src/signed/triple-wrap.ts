@@ -16,7 +16,7 @@
  */
 import { SignerMismatchError, UnsignedMessageError, UnsupportedContentError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
-import { unwrapContentInfo, wrapContentInfo } from './content-info.js';
+import { unwrapContentInfoOf, wrapContentInfo } from './content-info.js';
 import { type SignOptions, sign } from './sign.js';
 import { type SignatureCheck, type VerifyPolicy, verify } from './verify.js';
 
@@ -33,10 +33,14 @@ export async function tripleWrap(content: Uint8Array, opts: TripleWrapOptions): 
   const { encrypt, ...signOpts } = opts;
   const inner = await sign(content, { ...signOpts, bare: true });
   const enveloped = await encrypt({ contentType: OID.signedData, content: inner });
-  const bareEnvelope = unwrapContentInfo(enveloped, OID.envelopedData);
+  // EnvelopedData, or AuthEnvelopedData for an AES-GCM envelope: the outer signature names which.
+  const { type, content: bareEnvelope } = unwrapContentInfoOf(enveloped, ENVELOPES);
   // the outer layer gets its own contentIdentifier unless a fixed one was asked for (tests)
-  return sign(bareEnvelope, { ...signOpts, eContentType: OID.envelopedData });
+  return sign(bareEnvelope, { ...signOpts, eContentType: type });
 }
+
+/** What the middle layer may be (RFC 5652 §6, RFC 5083). */
+const ENVELOPES: readonly string[] = [OID.envelopedData, OID.authEnvelopedData];
 
 export interface TripleUnwrapOptions extends VerifyPolicy {
   readonly decrypt: DecryptCallback;
@@ -52,10 +56,10 @@ export interface TripleUnwrapResult {
 export async function verifyTripleWrapped(der: Uint8Array, opts: TripleUnwrapOptions): Promise<TripleUnwrapResult> {
   const { decrypt, ...policy } = opts;
   const { content: envelope, ...outer } = await verify(der, policy);
-  if (outer.eContentType !== OID.envelopedData) {
+  if (!ENVELOPES.includes(outer.eContentType)) {
     throw new UnsupportedContentError(`not a triple-wrapped message: the outer signature covers ${oidName(outer.eContentType) ?? outer.eContentType}, not enveloped data`);
   }
-  const plain = await decrypt(wrapContentInfo(OID.envelopedData, envelope));
+  const plain = await decrypt(wrapContentInfo(outer.eContentType, envelope));
   if (plain.contentType !== OID.signedData) {
     throw new UnsignedMessageError(`the encrypted layer holds ${oidName(plain.contentType) ?? plain.contentType}, not signed data`);
   }

@@ -9,7 +9,7 @@
  * §2.3.2), so that about one run in 256 the CBC padding of garbage checks by chance and decryption
  * "succeeds" with garbage. Tests retry those.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { concat, lengthOctets } from './ber.js';
@@ -81,6 +81,25 @@ export class Cases {
   /** A KTRI to our recipient, PKCS#1 v1.5, carrying `cek`. */
   ri(cek: Uint8Array = this.cek32): Uint8Array {
     return ktri({ rid: this.rid, alg: this.pkcs1Alg, encryptedKey: this.f.pkcs1(cek) });
+  }
+
+  /**
+   * An AuthEnvelopedData (RFC 5083) with AES-256-GCM to our recipient: a 12-byte nonce, `tagLength`
+   * bytes of tag written in the parameters, and any field replaced: `mac` (the OCTET STRING element,
+   * or null for none), `after` (elements after the mac), `beforeMac` (e.g. authAttrs).
+   */
+  authMsg(p: { tagLength?: number; paramsTagLength?: number | null; mac?: Uint8Array | null; beforeMac?: Uint8Array[]; after?: Uint8Array[]; version?: Uint8Array; flipTag?: boolean } = {}): Uint8Array {
+    const nonce = this.iv.subarray(0, 12);
+    const tagLength = p.tagLength ?? 16;
+    const g = createCipheriv('aes-256-gcm', this.cek32, nonce, { authTagLength: tagLength });
+    const ct = concat(g.update(CONTENT), g.final());
+    const tag = new Uint8Array(g.getAuthTag());
+    if (p.flipTag) tag[0]! ^= 1;
+    const params = seq(octets(nonce), ...(p.paramsTagLength === null ? [] : [int(p.paramsTagLength ?? tagLength)]));
+    const eci = seq(oid(OIDS.data), algId(OIDS.aes256Gcm, params), encryptedContent(ct));
+    const mac = p.mac === undefined ? octets(tag) : p.mac;
+    const aed = seq(p.version ?? int(0), set(this.ri()), eci, ...(p.beforeMac ?? []), ...(mac ? [mac] : []), ...(p.after ?? []));
+    return seq(oid(OIDS.authEnvelopedData), ctx(0, aed));
   }
 
   /** The valid message, with any part replaced. */
@@ -350,7 +369,7 @@ export function committedCases(c: Cases): HostileCase[] {
 
   // --- content types ---
   add('contenttype-signeddata.der', 'a SignedData ContentInfo given to decrypt', seq(oid(OIDS.signedData), ctx(0, seq(int(1)))), CON, CON);
-  add('contenttype-authenveloped.der', 'AuthEnvelopedData (RFC 5083)', c.msg({ contentInfoType: oid(OIDS.authEnvelopedData) }), CON, CON);
+  add('contenttype-authenveloped.der', 'an EnvelopedData labelled AuthEnvelopedData (RFC 5083): no mac, and AES-CBC, which does not authenticate', c.msg({ contentInfoType: oid(OIDS.authEnvelopedData) }), MAL, ALG);
   add('contenttype-data.der', 'id-data at the top', seq(oid(OIDS.data), ctx(0, octets(CONTENT))), CON, CON);
   add('contenttype-unknown.der', 'content type 1.2.3.4', c.msg({ contentInfoType: oid('1.2.3.4') }), CON, CON);
   add('contentinfo-no-content.der', 'a ContentInfo with its content type only', seq(oid(OIDS.envelopedData)), MAL, MAL);
@@ -375,6 +394,22 @@ export function committedCases(c: Cases): HostileCase[] {
   add('smime-bad-base64.eml', 'an S/MIME body with a character outside base64', Buffer.from(Buffer.from(smime(valid)).toString().replace(/\r\n\r\n(.{5})/, '\r\n\r\n$1*')), MAL, MAL);
   add('garbage-text.bin', 'text that is neither DER, PEM nor MIME', Buffer.from('hello, this is not a message\n'), MAL, MAL);
   add('garbage-binary.bin', 'random bytes starting with 30', concat(Uint8Array.of(0x30), c.f.rng.bytes(300)), MAL, MAL);
+  // Last: they draw from the PRNG, and the cases above keep their bytes.
+  // --- AuthEnvelopedData (RFC 5083, AES-GCM RFC 5084) ---
+  add('auth-gcm-valid.der', 'a well-formed AuthEnvelopedData, AES-256-GCM, 16-byte tag', c.authMsg(), 'ok', 'ok');
+  add('auth-gcm-tag12-default.der', 'a 12-byte tag with aes-ICVlen left to its DEFAULT', c.authMsg({ tagLength: 12, paramsTagLength: null }), 'ok', 'ok');
+  add('auth-gcm-tag-flipped.der', 'one bit of the tag changed', c.authMsg({ flipTag: true }), 'ok', DEC);
+  add('auth-gcm-no-mac.der', 'no mac after the encrypted content', c.authMsg({ mac: null }), MAL, MAL);
+  add('auth-gcm-mac-short.der', 'a 15-byte tag where the parameters say 16', c.authMsg({ mac: octets(new Uint8Array(15)) }), 'ok', MAL);
+  add('auth-gcm-mac-huge.der', 'a 100-byte mac', c.authMsg({ mac: octets(new Uint8Array(100)) }), MAL, MAL);
+  add('auth-gcm-mac-constructed.der', 'the mac as a constructed OCTET STRING', c.authMsg({ mac: tlv(0x24, octets(new Uint8Array(16))) }), MAL, MAL);
+  add('auth-gcm-version-2.der', 'AuthEnvelopedData version 2 (RFC 5083: always 0)', c.authMsg({ version: int(2) }), MAL, MAL);
+  add('auth-gcm-auth-attrs.der', 'authAttrs before the mac (the tag would cover them: not read by a streaming reader)',
+    c.authMsg({ beforeMac: [ctx(1, seq(oid('1.2.840.113549.1.9.3'), set(oid(OIDS.data))))] }), 'ok', CON);
+  add('auth-gcm-unauth-attrs.der', 'unauthAttrs [2] after the mac (allowed)', c.authMsg({ after: [ctx(2, seq(oid('1.2.3.4'), set(int(1))))] }), 'ok', 'ok');
+  add('auth-gcm-trailing-element.der', 'an INTEGER after the mac', c.authMsg({ after: [int(1)] }), MAL, MAL);
+  add('gcm-in-enveloped.der', 'AES-256-GCM parameters inside EnvelopedData (RFC 5084 §3: AuthEnvelopedData only)',
+    c.msg({ contentAlg: algId(OIDS.aes256Gcm, seq(octets(c.iv.subarray(0, 12)), int(16))) }), 'ok', ALG);
   return out;
 }
 

@@ -39,6 +39,7 @@ openssl('openssl-aes192-ski.der', ['-encrypt', '-aes192', '-binary', '-outform',
 openssl('openssl-stream.ber', ['-encrypt', '-aes256', '-binary', '-stream', '-outform', 'DER', rcpt], { kind: 'enveloped', form: 'der' });
 openssl('openssl-smime.eml', ['-encrypt', '-aes128', rcpt, other], { kind: 'enveloped', form: 'smime' });
 openssl('openssl-two-oaep-sha1.der', ['-encrypt', '-aes256', '-binary', '-outform', 'DER', '-recip', other, '-recip', rcpt, '-keyopt', 'rsa_padding_mode:oaep'], { kind: 'enveloped', form: 'der' });
+openssl('openssl-aes256-gcm.der', ['-encrypt', '-aes-256-gcm', '-binary', '-outform', 'DER', rcpt], { kind: 'enveloped', form: 'der' });
 openssl('openssl-signed.der', ['-sign', '-binary', '-outform', 'DER', '-nodetach', '-md', 'sha256', '-signer', rcpt, '-inkey', path.join(K, 'rcpt.key.pem')], { kind: 'signed', form: 'der' });
 
 // p7m-written: the library's buffer API, and the streaming framing (indefinite, several segments).
@@ -61,6 +62,15 @@ await p7m('p7m-two.der', 'der', { recipients: [otherPem, rcptPem], keyTransport:
   for await (const p of encodeOutput(env.stream(Readable.from(chunks), null), 'der')) parts.push(p);
   writeFileSync(path.join(SEEDS_DIR, 'p7m-stream.ber'), Buffer.concat(parts));
   seeds.push({ file: 'p7m-stream.ber', peer: 'p7m', kind: 'enveloped', form: 'der' });
+}
+{
+  // AuthEnvelopedData (AES-GCM), indefinite: the tag follows the segments.
+  const env = await prepareEnvelope({ recipients: [rcptPem], cipher: 'aes-128-gcm' });
+  const chunks = [content.subarray(0, 40), content.subarray(40, 41), content.subarray(41)];
+  const parts: Uint8Array[] = [];
+  for await (const p of encodeOutput(env.stream(Readable.from(chunks), null), 'der')) parts.push(p);
+  writeFileSync(path.join(SEEDS_DIR, 'p7m-aes128-gcm-stream.ber'), Buffer.concat(parts));
+  seeds.push({ file: 'p7m-aes128-gcm-stream.ber', peer: 'p7m', kind: 'enveloped', form: 'der' });
 }
 
 // Signed messages, for `verify`, when the signing code is present.

@@ -8,11 +8,12 @@ import type { EncryptOptions, PreparedEnvelope } from '../../encrypt.js';
 import type { OutputForm } from '../../stream/armor.js';
 
 export const help = `usage: p7m encrypt [IN] -r CERT [-r CERT ...] [-o OUT] [--form der|pem|smime]
-                   [--cipher aes-128-cbc|aes-192-cbc|aes-256-cbc] [--key-transport pkcs1|oaep]
+                   [--cipher aes-{128,192,256}-{cbc,gcm}] [--key-transport pkcs1|oaep]
                    [--oaep-hash sha1|sha256|sha384|sha512] [--rid issuer-serial|ski] [--allow-expired]
        p7m encrypt -r CERT [-r CERT ...] --out-dir DIR FILE... [options]
 
-Encrypt IN (default: standard input) for each recipient certificate, as CMS EnvelopedData.
+Encrypt IN (default: standard input) for each recipient certificate, as CMS EnvelopedData
+(AuthEnvelopedData with an AES-GCM --cipher).
 A random session key encrypts the content; it is encrypted for each recipient with the RSA key in
 their certificate (KeyTransRecipientInfo).
 
@@ -22,7 +23,9 @@ options:
   --out-dir DIR          batch: encrypt each FILE to DIR/FILE.p7m (a fresh session key for each);
                          a file that fails is reported and the others go on; exit status 1 if any failed
   --form FORM            der (default), pem (-----BEGIN CMS-----) or smime (application/pkcs7-mime)
-  --cipher NAME          content cipher (default aes-256-cbc)
+  --cipher NAME          content cipher (default aes-256-cbc); aes-128-gcm, aes-192-gcm, aes-256-gcm
+                         write AuthEnvelopedData (RFC 5083/5084): the content is authenticated,
+                         so a modified message is refused; openssl 3 reads it, gpgsm 2.2 does not
   --key-transport KT     pkcs1 (default, RSAES-PKCS1-v1_5) or oaep (RSAES-OAEP, RFC 4055)
   --oaep-hash HASH       hash for OAEP and its MGF1 (default sha256)
   --rid KIND             recipient identifier: issuer-serial (default) or ski
@@ -75,7 +78,7 @@ export async function run(args: string[]): Promise<number> {
   const recipientFiles = list(v.recipient);
   if (recipientFiles.length === 0) throw new UsageError('at least one recipient certificate is required (-r CERT)');
   const form = oneOf(v.form, ['der', 'pem', 'smime'] as const, '--form', 'der');
-  const cipher = oneOf(v.cipher, ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc'] as const, '--cipher', 'aes-256-cbc');
+  const cipher = oneOf(v.cipher, ['aes-128-cbc', 'aes-192-cbc', 'aes-256-cbc', 'aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm'] as const, '--cipher', 'aes-256-cbc');
   const keyTransport = oneOf(v['key-transport'], ['pkcs1', 'oaep'] as const, '--key-transport', 'pkcs1');
   const oaepHash = oneOf(v['oaep-hash'], ['sha1', 'sha256', 'sha384', 'sha512'] as const, '--oaep-hash', 'sha256');
   if (v['oaep-hash'] !== undefined && keyTransport !== 'oaep') throw new UsageError('--oaep-hash needs --key-transport oaep');
