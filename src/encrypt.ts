@@ -66,6 +66,8 @@ async function resolveRecipients(list: EncryptOptions['recipients']): Promise<Ce
 const CIPHER_SLICE = 1 << 20;
 
 export interface PreparedEnvelope {
+  /** The S/MIME smime-type of the message (RFC 8551 §3.2.2): authEnveloped-data for AES-GCM. */
+  readonly smimeType: 'enveloped-data' | 'authEnveloped-data';
   /** Frames and encrypts a content of `length` bytes (null: unknown, indefinite BER). */
   stream(content: AsyncIterable<Uint8Array>, length: number | null): AsyncGenerator<Uint8Array>;
 }
@@ -106,6 +108,7 @@ export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptOb
   const contentType = opts.contentType ?? OID.data;
 
   return {
+    smimeType: gcm ? 'authEnveloped-data' : 'enveloped-data',
     async *stream(content, length) {
       // PKCS#7 padding always adds 1..blockSize bytes (RFC 5652 §6.3); GCM adds none.
       const ciphertextLength = length === null ? null : gcm ? length : (Math.floor(length / cipher.blockSize) + 1) * cipher.blockSize;
@@ -155,10 +158,10 @@ export async function encrypt(content: Uint8Array | string, opts: EncryptOptions
     // Sign, then encrypt: the signed message is the enveloped content (src/send.ts).
     const { signedStream } = await import('./send.js');
     const env = await prepareEnvelope({ ...opts, contentType: OID.data });
-    for await (const p of encodeOutput(env.stream(signedStream(source, opts.sign), null), form)) parts.push(p);
+    for await (const p of encodeOutput(env.stream(signedStream(source, opts.sign), null), form, env.smimeType)) parts.push(p);
   } else {
     const env = await prepareEnvelope(opts);
-    for await (const p of encodeOutput(env.stream(source, bytes.length), form)) parts.push(p);
+    for await (const p of encodeOutput(env.stream(source, bytes.length), form, env.smimeType)) parts.push(p);
   }
   return new Uint8Array(Buffer.concat(parts));
 }

@@ -14,7 +14,7 @@ import { type OutputForm, encodeOutput } from './stream/armor.js';
 export function encryptStream(opts: EncryptOptions & { form?: OutputForm; length?: number }): Duplex {
   return Duplex.from(async function* (source: AsyncIterable<Uint8Array>) {
     const env = await prepareEnvelope(opts);
-    yield* encodeOutput(env.stream(rechunk(source), opts.length ?? null), opts.form ?? 'der');
+    yield* encodeOutput(env.stream(rechunk(source), opts.length ?? null), opts.form ?? 'der', env.smimeType);
   });
 }
 

@@ -93,6 +93,8 @@ describe('round trip: every cipher × key transport × recipient identifier × f
             const content = randomBytes(size);
             const m = await encrypt(content, { recipients: [demo('alice')], cipher, keyTransport: t.keyTransport, oaepHash: t.oaepHash, rid, form });
             assertForm(m, form);
+            // RFC 8551 §3.2.2: the smime-type names the CMS type.
+            if (form === 'smime') assert.match(Buffer.from(m.subarray(0, 200)).toString('latin1'), cipher.endsWith('-gcm') ? /smime-type=authEnveloped-data;/ : /smime-type=enveloped-data;/);
 
             const r = await decrypt(m, { key: demo('aliceKey'), certificate: demo('alice') });
             assert.deepEqual(Buffer.from(r.content), content);

@@ -73,7 +73,7 @@ describe('AES-GCM: streamed round trips across chunk boundaries', () => {
 describe('AES-GCM: openssl cms both ways', () => {
   const content = randomBytes(300_000);
   for (const cipher of ['aes-128-gcm', 'aes-192-gcm', 'aes-256-gcm'] as const) {
-    it(`${cipher}: openssl writes (definite and -stream), p7m reads; p7m writes (definite and indefinite), openssl reads`, async () => {
+    it(`${cipher}: openssl writes (definite, -stream, S/MIME), p7m reads; p7m writes (definite, indefinite, S/MIME), openssl reads`, async () => {
       const inF = join(tmp.path, `in-${cipher}`);
       writeFileSync(inF, content);
       for (const stream of [[], ['-stream']]) {
@@ -83,6 +83,14 @@ describe('AES-GCM: openssl cms both ways', () => {
         assert.ok(Buffer.from(r.content).equals(content));
         assert.equal((await inspect(m)).contentType, 'authEnvelopedData');
       }
+      // S/MIME both ways: openssl labels it smime-type=authEnveloped-data, and so does p7m (RFC 8551 §3.2.2).
+      const fromOpenssl = await opensslOk(['cms', '-encrypt', `-${cipher}`, '-binary', '-in', inF, DEMO.bob]);
+      assert.ok(Buffer.from((await decrypt(fromOpenssl, BOB)).content).equals(content));
+      const smime = await encrypt(content, { recipients: [demo('bob')], cipher, form: 'smime' });
+      assert.match(Buffer.from(smime.subarray(0, 200)).toString('latin1'), /smime-type=authEnveloped-data;/);
+      const sf = join(tmp.path, `p7m-${cipher}.eml`);
+      writeFileSync(sf, smime);
+      assert.ok((await opensslOk(['cms', '-decrypt', '-in', sf, '-inkey', DEMO.bobKey, '-binary'])).equals(content));
       for (const definite of [true, false]) {
         const m = definite ? await encrypt(content, { recipients: [demo('bob')], cipher })
           : await collect(encryptStream({ recipients: [demo('bob')], cipher }), content);

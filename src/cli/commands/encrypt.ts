@@ -176,7 +176,7 @@ async function encryptOne(env: PreparedEnvelope, input: InputSource, content: Bo
     // A signed content's length is not known in advance: the envelope is then indefinite-length BER.
     const plain = signer ? (await import('../../send.js')).signedStream(pieces, signer) : pieces;
     const out = reclaiming(sink, reclaimer(input.size));
-    for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form)) await out.write(chunk);
+    for await (const chunk of encodeOutput(env.stream(plain, signer ? null : input.size), form, env.smimeType)) await out.write(chunk);
     await sink.commit();
   } catch (e) {
     await sink.abort();
