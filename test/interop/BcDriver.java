@@ -11,7 +11,8 @@
 //
 // Commands:
 //   version                     -> "ok <bc version>"
-//   encrypt in= out= certs=A,B,C cipher=des3|aes128|aes192|aes256 kt=pkcs1|oaep-sha1|oaep-sha256
+//   encrypt in= out= certs=A,B,C cipher=des3|aes128|aes192|aes256|aes256-gcm kt=pkcs1|oaep-sha1|oaep-sha256
+//           (aes256-gcm: AuthEnvelopedData, RFC 5083; BC 1.72 writes it definite only)
 //           rid=issuer-serial|ski form=der|pem|smime encoding=definite|indefinite
 //   decrypt in= out= cert= key= form=der|pem|smime
 //   sign    in= out= cert= key= ca= op=sign|sign-encrypt sig=rsa-pkcs1|rsa-pss|ecdsa digest=sha256|sha384|sha512
@@ -73,6 +74,13 @@ import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
 import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.cms.CMSAlgorithm;
+import org.bouncycastle.cms.CMSAuthEnvelopedData;
+import org.bouncycastle.cms.CMSAuthEnvelopedDataGenerator;
+import org.bouncycastle.cms.jcajce.JceKeyTransAuthEnvelopedRecipient;
+import org.bouncycastle.operator.OutputAEADEncryptor;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.cms.CMSObjectIdentifiers;
+import org.bouncycastle.asn1.cms.ContentInfo;
 import org.bouncycastle.cms.CMSEnvelopedData;
 import org.bouncycastle.cms.CMSEnvelopedDataGenerator;
 import org.bouncycastle.cms.CMSEnvelopedDataParser;
@@ -192,6 +200,7 @@ public final class BcDriver {
             case "aes128": return CMSAlgorithm.AES128_CBC;
             case "aes192": return CMSAlgorithm.AES192_CBC;
             case "aes256": return CMSAlgorithm.AES256_CBC;
+            case "aes256-gcm": return CMSAlgorithm.AES256_GCM;
             default: throw new BadRequest("unknown cipher " + name);
         }
     }
@@ -251,7 +260,15 @@ public final class BcDriver {
         File inFile = new File(need(o, "in"));
 
         byte[] ber;
-        if (encoding.equals("definite")) {
+        if (need(o, "cipher").endsWith("-gcm")) {
+            // AuthEnvelopedData (RFC 5083). BC 1.72 has a generator for it but no streaming one.
+            if (!encoding.equals("definite")) throw new BadRequest("BC 1.72 has no streaming AuthEnvelopedData generator");
+            CMSAuthEnvelopedDataGenerator gen = new CMSAuthEnvelopedDataGenerator();
+            for (String c : certs) gen.addRecipientInfoGenerator(recipient(readCert(c), kt, rid));
+            CMSAuthEnvelopedData aed = gen.generate(
+                new CMSProcessableByteArray(Files.readAllBytes(inFile.toPath())), (OutputAEADEncryptor) enc);
+            ber = aed.toASN1Structure().getEncoded(ASN1Encoding.DER);
+        } else if (encoding.equals("definite")) {
             CMSEnvelopedDataGenerator gen = new CMSEnvelopedDataGenerator();
             for (String c : certs) gen.addRecipientInfoGenerator(recipient(readCert(c), kt, rid));
             CMSEnvelopedData ed = gen.generate(new CMSProcessableFile(inFile), enc);
@@ -296,6 +313,17 @@ public final class BcDriver {
         } else {
             ber = new ByteArrayInputStream(raw);
         }
+        byte[] all = ber.readAllBytes();
+        if (ContentInfo.getInstance(ASN1Primitive.fromByteArray(all)).getContentType().equals(CMSObjectIdentifiers.authEnvelopedData)) {
+            // AuthEnvelopedData (RFC 5083): BC 1.72 reads it in memory only; the tag is checked at the end of the stream.
+            CMSAuthEnvelopedData aed = new CMSAuthEnvelopedData(all);
+            Collection<RecipientInformation> matches = aed.getRecipientInfos().getRecipients(new JceKeyTransRecipientId(cert));
+            if (matches.isEmpty()) throw new BadRequest("no RecipientInfo matches " + cert.getSubjectX500Principal());
+            byte[] plain = matches.iterator().next().getContent(new JceKeyTransAuthEnvelopedRecipient(key).setProvider("BC"));
+            Files.write(new File(need(o, "out")).toPath(), plain);
+            return;
+        }
+        ber = new ByteArrayInputStream(all);
         // The streaming parser reads definite and indefinite lengths alike and never holds the
         // plaintext in memory, as a real consumer of a large message would.
         CMSEnvelopedDataParser parser = new CMSEnvelopedDataParser(ber);

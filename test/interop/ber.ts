@@ -134,6 +134,8 @@ export const OID = {
   aes128: '2.16.840.1.101.3.4.1.2',
   aes192: '2.16.840.1.101.3.4.1.22',
   aes256: '2.16.840.1.101.3.4.1.42',
+  'aes256-gcm': '2.16.840.1.101.3.4.1.46',
+  authEnvelopedData: '1.2.840.113549.1.9.16.1.23',
   subjectKeyIdentifier: '2.5.29.14',
   signedData: '1.2.840.113549.1.7.2',
   sha256WithRSAEncryption: '1.2.840.113549.1.1.11',
@@ -207,13 +209,16 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b).toString('hex');
 }
 
-/** Describes a BER/DER ContentInfo holding EnvelopedData with KeyTransRecipientInfos. */
+/**
+ * Describes a BER/DER ContentInfo holding EnvelopedData, or AuthEnvelopedData (RFC 5083: the same fields
+ * up to the EncryptedContentInfo), with KeyTransRecipientInfos.
+ */
 export function summarizeEnvelope(der: Uint8Array): EnvelopeSummary {
   const root = parseBer(der);
   if (root.end !== der.length) throw new BerError(`${der.length - root.end} trailing bytes after ContentInfo`);
   expectTag(root, 0x30, 'ContentInfo');
   const type = oidOf(der, child(root, 0, 'contentType'), 'contentType');
-  if (type !== OID.envelopedData) throw new BerError(`contentType is ${oidName(type)}, not envelopedData`);
+  if (type !== OID.envelopedData && type !== OID.authEnvelopedData) throw new BerError(`contentType is ${oidName(type)}, not envelopedData`);
   const ed = child(expectTag(child(root, 1, 'content'), 0xa0, '[0] content'), 0, 'EnvelopedData');
   expectTag(ed, 0x30, 'EnvelopedData');
   let i = 1; // children[0] is the version
@@ -246,6 +251,9 @@ export function summarizeEnvelope(der: Uint8Array): EnvelopeSummary {
       ktOid === OID.rsaEncryption ? 'pkcs1' : ktOid === OID.rsaesOaep ? describeOaep(der, alg.children[1]) : ktOid;
     return { version, rid, keyTransport };
   });
+  const gcm = cipherOid === OID['aes256-gcm'];
+  // GCM belongs in AuthEnvelopedData and CBC in EnvelopedData: a writer that mixes them wrote something else.
+  if (gcm !== (type === OID.authEnvelopedData)) throw new BerError(`${oidName(cipherOid)} inside ${oidName(type)}`);
   return {
     outerIndefinite: root.indefinite,
     anyIndefinite: anyIndefinite(root),

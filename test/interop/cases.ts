@@ -21,7 +21,8 @@ import { completePairs, pairCoverageOf } from './pairwise.js';
 /** Every combination of the encryption dimensions can exist (a peer's limits are n/a cells, not gaps). */
 const ANY = (): boolean => true;
 
-export const CIPHERS = ['des3', 'aes128', 'aes192', 'aes256'] as const;
+/** aes256-gcm: AuthEnvelopedData (RFC 5083, AES-GCM RFC 5084) rather than EnvelopedData. */
+export const CIPHERS = ['des3', 'aes128', 'aes192', 'aes256', 'aes256-gcm'] as const;
 export const KEY_TRANSPORTS = ['pkcs1', 'oaep-sha1', 'oaep-sha256'] as const;
 export const RIDS = ['issuer-serial', 'ski'] as const;
 export const BITS = [2048, 3072, 4096] as const;

@@ -8,7 +8,8 @@ import { run, runOk, summarize, ToolError, Trace } from '../run.js';
 import type { SignedCase } from '../signed-cases.js';
 
 // gpgsm --cipher-algo takes these names (or an OID); "AES" is AES-128.
-const CIPHER: Record<Cipher, string> = { des3: '3DES', aes128: 'AES', aes192: 'AES192', aes256: 'AES256' };
+// gpgsm 2.2 has no GCM cipher name (libgcrypt's AES256 is CBC there): asked for aes256-gcm it is given its GCM OID.
+const CIPHER: Record<Cipher, string> = { des3: '3DES', aes128: 'AES', aes192: 'AES192', aes256: 'AES256', 'aes256-gcm': '2.16.840.1.101.3.4.1.46' };
 
 export class GpgsmPeer implements SigningParty {
   readonly id = 'gpgsm';
@@ -92,6 +93,11 @@ export class GpgsmPeer implements SigningParty {
 
   writeLimits(c: Case): Limit[] {
     return limitsOf([
+      [c.cipher === 'aes256-gcm', {
+        why: 'gpgsm 2.2 given the AES-256-GCM OID writes it inside EnvelopedData, not AuthEnvelopedData (RFC 5084 §3), with a bare ' +
+          '16-byte OCTET STRING for parameters instead of GCMParameters: p7m refuses that',
+        expect: /aes256-gcm inside envelopedData/,
+      }],
       [c.kt !== 'pkcs1', { why: 'gpgsm 2.2 has no OAEP option (writes PKCS#1 v1.5)', expect: /wrote key transport pkcs1/ }],
       [c.rid === 'ski', { why: 'gpgsm writes issuerAndSerialNumber only', expect: /wrote rid issuer-serial/ }],
       [c.form === 'smime', {
@@ -114,6 +120,7 @@ export class GpgsmPeer implements SigningParty {
         expect: /error getting info|BER error/,
       }],
       [c.form === 'smime', { why: 'gpgsm reads binary, PEM or base64, not a MIME entity', expect: /ksba|No CMS object|End of file/ }],
+      [c.cipher === 'aes256-gcm', { why: 'gpgsm 2.2 reads no AuthEnvelopedData (AES-GCM)', expect: /error getting IV/ }],
     ]);
   }
 

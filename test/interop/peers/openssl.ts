@@ -6,7 +6,7 @@ import { run, runOk } from '../run.js';
 import type { SignedCase } from '../signed-cases.js';
 import { isMultipartSigned } from '../signed-check.js';
 
-const CIPHER_FLAG: Record<Cipher, string> = { des3: '-des3', aes128: '-aes128', aes192: '-aes192', aes256: '-aes256' };
+const CIPHER_FLAG: Record<Cipher, string> = { des3: '-des3', aes128: '-aes128', aes192: '-aes192', aes256: '-aes256', 'aes256-gcm': '-aes-256-gcm' };
 const FORM: Record<Form, string> = { der: 'DER', pem: 'PEM', smime: 'SMIME' };
 
 export class OpensslPeer implements SigningParty {

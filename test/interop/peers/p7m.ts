@@ -21,6 +21,7 @@ const CIPHER: Record<Cipher, string> = {
   aes128: 'aes-128-cbc',
   aes192: 'aes-192-cbc',
   aes256: 'aes-256-cbc',
+  'aes256-gcm': 'aes-256-gcm',
 };
 
 const KT: Record<KeyTransport, string[]> = {
