@@ -107,9 +107,14 @@ export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptOb
   };
   const contentType = opts.contentType ?? OID.data;
 
+  let used = false;
   return {
     smimeType: gcm ? 'authEnveloped-data' : 'enveloped-data',
     async *stream(content, length) {
+      // One key and IV (GCM: nonce) per message: a second content under them would let anyone XOR the
+      // two (and, for GCM, forge tags). A new message needs prepareEnvelope again.
+      if (used) throw new UsageError('a prepared envelope encrypts one message: prepare another');
+      used = true;
       // PKCS#7 padding always adds 1..blockSize bytes (RFC 5652 §6.3); GCM adds none.
       const ciphertextLength = length === null ? null : gcm ? length : (Math.floor(length / cipher.blockSize) + 1) * cipher.blockSize;
       const framing = envelopeFraming({

@@ -1,9 +1,10 @@
 /**
  * Node stream API: `encryptStream` and `decryptStream` return Duplex streams for `pipeline()`.
  * Plaintext from `decryptStream` flows as it is decrypted (CBC holds back only the last block); a bad
- * last block or a wrong key ends the stream with DecryptionFailedError, so a consumer that must not
- * act on unverified plaintext writes to a temporary place and commits only when the pipeline
- * resolves (the CLI does this with a temp file renamed into place).
+ * last block, a bad AES-GCM tag or a wrong key ends the stream with DecryptionFailedError, so a
+ * consumer that must not act on unverified plaintext writes to a temporary place and commits only
+ * when the pipeline resolves (the CLI does this with a temp file renamed into place, and spools an
+ * AuthEnvelopedData it writes to standard output).
  */
 import { Duplex } from 'node:stream';
 import { type EncryptOptions, prepareEnvelope, rechunk } from './encrypt.js';

@@ -6,14 +6,15 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, type CipherGCMTypes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { X509Certificate, constants, createCipheriv, generateKeyPairSync, publicEncrypt, randomBytes, type CipherGCMTypes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { encrypt, decrypt, inspect } from '../src/index.js';
 import { encryptStream, decryptStream } from '../src/streams.js';
-import { CHUNK_SIZE } from '../src/encrypt.js';
+import { CHUNK_SIZE, prepareEnvelope } from '../src/encrypt.js';
+import { wrapContentInfo } from '../src/signed/content-info.js';
 import { OID } from '../src/oids.js';
 import { DEMO, demo } from './helpers/demo.js';
 import { openssl, opensslOk, p7m, run } from './helpers/spawn.js';
@@ -147,12 +148,43 @@ describe('AES-GCM: a changed message is refused', () => {
     }
   });
 
+  it('on standard output nothing of a changed message over 1 MiB comes out (spooled until the tag checked)', async () => {
+    // Found in review: batches of 1 MiB went to standard output before the tag was checked.
+    for (const size of [CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 5]) {
+      const m = Buffer.from(await encrypt(randomBytes(size), { recipients: [demo('bob')], cipher: 'aes-256-gcm' }));
+      m[m.length - 100]! ^= 0x01; // in the last bytes of the ciphertext
+      const f = tmp.join(`stdout-${size}.p7m`);
+      writeFileSync(f, m);
+      const r = await p7m(['decrypt', f, '--key', DEMO.bobKey]);
+      assert.equal(r.status, 1, `${size}`);
+      assert.equal(r.stdout.length, 0, `${size}: ${r.stdout.length} bytes came out`);
+      // Intact, the whole of it comes out.
+      m[m.length - 100]! ^= 0x01;
+      writeFileSync(f, m);
+      const ok = await p7m(['decrypt', f, '--key', DEMO.bobKey]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.equal(ok.stdout.length, size);
+    }
+  });
+
   it('a bare key finds its recipient; another key of the same size is the same decryption error', async () => {
     const m = await encrypt('x', { recipients: [demo('bob'), demo('alice')], cipher: 'aes-128-gcm' });
     assert.equal(Buffer.from((await decrypt(m, { key: demo('aliceKey') })).content).toString(), 'x');
     // A stranger's RSA-2048 key is a candidate for alice's RecipientInfo: its unwrap gives a random key, and the tag fails.
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     await assert.rejects(decrypt(m, { key: privateKey }), (e: Error & { code?: string }) => e.code === 'ERR_DECRYPTION_FAILED');
+  });
+});
+
+describe('AES-GCM: a fresh nonce per message', () => {
+  it('each message has its own nonce, and a prepared envelope encrypts one message only', async () => {
+    const nonces = new Set<string>();
+    for (let i = 0; i < 20; i++) nonces.add((await inspect(await encrypt('same', { recipients: [demo('bob')], cipher: 'aes-128-gcm' }))).content.iv!);
+    assert.equal(nonces.size, 20);
+    const env = await prepareEnvelope({ recipients: [demo('bob')], cipher: 'aes-256-gcm' });
+    for await (const _ of env.stream(Readable.from([Buffer.from('one')]), 3)) { /* drained */ }
+    await assert.rejects(async () => { for await (const _ of env.stream(Readable.from([Buffer.from('two')]), 3)) { /* never */ } },
+      (e: Error & { code?: string }) => e.code === 'ERR_USAGE');
   });
 });
 
@@ -217,5 +249,10 @@ describe('AES-GCM under signatures (CLI)', () => {
     assert.match(dec.stderr, /triple-wrapped/);
     const insp = await p7m(['inspect', out]);
     assert.match(insp.stdout.toString(), /^  type:          authEnvelopedData/m);
+    // RFC 5083 §2.1: without authAttrs the encrypted content must be id-data; the signed layer is its ContentInfo.
+    const { verify } = await import('../src/signed/verify.js');
+    const outer = await verify(new Uint8Array(readFileSync(out)), { trust: [new Uint8Array(new X509Certificate(demo('ca')).raw)], requireReplayAttributes: false, maxAgeMs: Infinity });
+    const envelope = wrapContentInfo(OID.authEnvelopedData, outer.content);
+    assert.equal((await inspect(envelope)).content.typeOid, OID.data);
   });
 });

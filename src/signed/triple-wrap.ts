@@ -16,7 +16,7 @@
  */
 import { SignerMismatchError, UnsignedMessageError, UnsupportedContentError } from '../errors.js';
 import { OID, oidName } from '../oids.js';
-import { unwrapContentInfoOf, wrapContentInfo } from './content-info.js';
+import { unwrapContentInfo, unwrapContentInfoOf, wrapContentInfo } from './content-info.js';
 import { type SignOptions, sign } from './sign.js';
 import { type SignatureCheck, type VerifyPolicy, verify } from './verify.js';
 
@@ -60,10 +60,20 @@ export async function verifyTripleWrapped(der: Uint8Array, opts: TripleUnwrapOpt
     throw new UnsupportedContentError(`not a triple-wrapped message: the outer signature covers ${oidName(outer.eContentType) ?? outer.eContentType}, not enveloped data`);
   }
   const plain = await decrypt(wrapContentInfo(outer.eContentType, envelope));
-  if (plain.contentType !== OID.signedData) {
+  let signed: Uint8Array;
+  if (plain.contentType === OID.signedData) {
+    signed = plain.content;
+  } else if (plain.contentType === OID.data && outer.eContentType === OID.authEnvelopedData) {
+    // An AuthEnvelopedData carries the signed layer as id-data holding its ContentInfo (src/triple.ts).
+    try {
+      signed = unwrapContentInfo(plain.content, OID.signedData);
+    } catch {
+      throw new UnsignedMessageError('the encrypted layer holds data that is not a signed message');
+    }
+  } else {
     throw new UnsignedMessageError(`the encrypted layer holds ${oidName(plain.contentType) ?? plain.contentType}, not signed data`);
   }
-  const { content, ...inner } = await verify(plain.content, { ...policy, bare: true });
+  const { content, ...inner } = await verify(signed, { ...policy, bare: true });
   if (inner.signer.fingerprintSha256 !== outer.signer.fingerprintSha256) {
     throw new SignerMismatchError(`the inner signature is by ${inner.signer.subject}, the outer one by ${outer.signer.subject}`);
   }

@@ -100,9 +100,11 @@ export async function run(args: string[]): Promise<number> {
       // temp file and only the one whose padding checks is copied out.
       const source = verify ? await tripleWrapOr(input.borrowed(), identity, verify.policy, out) : input.borrowed();
       if (source === null) return 0; // a triple-wrapped message, handled whole
-      // On standard output, plaintext that must be checked first (several candidates, or --verify) is
-      // spooled to a private temp file and copied out only once it is accepted.
-      const check = await decryptOne(identity, source, input.size, (count) => ((count > 1 || verify) && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
+      // On standard output, plaintext that must be checked first (several candidates, --verify, or an
+      // AuthEnvelopedData, whose whole point is that nothing unauthenticated comes out) is spooled to a
+      // private temp file and copied out only once it is accepted. CBC alone streams (README).
+      const check = await decryptOne(identity, source, input.size,
+        (count, authenticated) => ((count > 1 || verify || authenticated) && toStdout ? SpooledStdoutSink.create() : outputSink(out)), bar, verify);
       reportVerified(check, verify);
     } finally {
       await bar.stop();
@@ -123,7 +125,10 @@ export async function run(args: string[]): Promise<number> {
 type VerifySpec = { policy: CliPolicy; allowUnsigned: boolean };
 
 /** With --verify the plaintext goes through a VerifyingSink: committed only after signature, chain, freshness and replay checks. */
-async function decryptOne(identity: Identity, source: AsyncIterable<Uint8Array>, size: number | null, sinkFor: (count: number) => Promise<Sink>, bar: Progress, verify?: VerifySpec): Promise<Verified | 'unsigned' | undefined> {
+async function decryptOne(
+  identity: Identity, source: AsyncIterable<Uint8Array>, size: number | null,
+  sinkFor: (count: number, authenticated: boolean) => Promise<Sink>, bar: Progress, verify?: VerifySpec,
+): Promise<Verified | 'unsigned' | undefined> {
   const { openDecryption } = await import('../../decrypt.js');
   const { reclaimer, reclaiming } = await import('../reclaim.js');
   const memory = reclaimer(size);
@@ -131,13 +136,13 @@ async function decryptOne(identity: Identity, source: AsyncIterable<Uint8Array>,
   try {
     const core = await openDecryption(src, identity);
     if (!verify) {
-      await core.run(async (_i, count) => reclaiming(await sinkFor(count), memory, 'collect'));
+      await core.run(async (_i, count) => reclaiming(await sinkFor(count, core.info.header.authenticated), memory, 'collect'));
       return undefined;
     }
     const { VerifyingSink } = await import('../../receive.js');
     const sinks: InstanceType<typeof VerifyingSink>[] = [];
     await core.run(async (_i, count) => {
-      const vs = new VerifyingSink(reclaiming(await sinkFor(count), memory, 'collect'), verify.policy, core.info.contentType, verify.allowUnsigned);
+      const vs = new VerifyingSink(reclaiming(await sinkFor(count, core.info.header.authenticated), memory, 'collect'), verify.policy, core.info.contentType, verify.allowUnsigned);
       sinks.push(vs);
       return vs;
     });
