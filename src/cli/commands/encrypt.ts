@@ -25,7 +25,8 @@ options:
   --form FORM            der (default), pem (-----BEGIN CMS-----) or smime (application/pkcs7-mime)
   --cipher NAME          content cipher (default aes-256-cbc); aes-128-gcm, aes-192-gcm, aes-256-gcm
                          write AuthEnvelopedData (RFC 5083/5084): the content is authenticated,
-                         so a modified message is refused; openssl 3 reads it, gpgsm 2.2 does not
+                         so a modified message is refused; openssl 3 and Bouncy Castle read it,
+                         gpgsm 2.2 and NSS 3.87 do not
   --key-transport KT     pkcs1 (default, RSAES-PKCS1-v1_5) or oaep (RSAES-OAEP, RFC 4055)
   --oaep-hash HASH       hash for OAEP and its MGF1 (default sha256)
   --rid KIND             recipient identifier: issuer-serial (default) or ski
