@@ -3,11 +3,12 @@
  * library's public functions:
  *   inspect · decrypt with the right key and its certificate · decrypt with the right bare key (every
  *   RSA recipient of its size is a candidate) · decrypt with a wrong bare key · verify (when src/signed/
- *   exists).
+ *   exists) · inspectMessage, what `p7m inspect` runs (envelopes and signed messages alike).
  * The only acceptable outcomes are a result or a P7mError. Anything else is a bug: another exception
  * ('internal'), more than SLOW_MS ('slow'), or no answer within HANG_MS ('hang').
  */
-import { decrypt, inspect, P7mError, resolveIdentity, type Identity } from '../../src/index.js';
+import { Readable } from 'node:stream';
+import { decrypt, inspect, inspectMessage, P7mError, resolveIdentity, type Identity } from '../../src/index.js';
 import { loadKeys } from './seeds.js';
 
 export const SLOW_MS = 1000;
@@ -65,6 +66,7 @@ export async function makeTargets(): Promise<Target[]> {
     };
     targets.push({ name: 'verify', run: (b) => verify(b, policy) });
   }
+  targets.push({ name: 'inspect-any', run: (b) => inspectMessage(Readable.from([b])) });
   return targets;
 }
 
