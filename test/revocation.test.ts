@@ -283,6 +283,43 @@ describe('CRLs the message carries', () => {
   });
 });
 
+describe('p7m sign --crl: CRLs that travel in the message', () => {
+  it('verify --crl-check signer and openssl -crl_check use them; inspect lists them; a file that is not a CRL is refused', async () => {
+    const inF = file('sign-crl.txt', TEXT);
+    for (const [crlName, expected] of [['ca-clean', 'ok'], ['ca-rsa', 'ERR_CERTIFICATE_REVOKED']] as const) {
+      for (const form of ['der', 'smime'] as const) {
+        const out = join(pki.dir, `signed-with-${crlName}.${form}`);
+        const r = await p7m(['sign', inF, '--signer', pki.rsa.certPath, '--key', pki.rsa.keyPath, '--crl', crl[crlName]!, '--form', form,
+          ...(form === 'smime' ? ['--detached'] : []), '-o', out]);
+        assert.equal(r.status, 0, r.stderr);
+        const v = await p7m(['verify', out, '--trust', pki.ca.certPath, '--no-replay-check', '--crl-check', 'signer']);
+        assert.equal(v.status, expected === 'ok' ? 0 : 1, `${crlName} ${form}: ${v.stderr}`);
+        if (expected !== 'ok') assert.match(v.stderr, /was revoked at/);
+        if (form === 'der') {
+          const msg = new Uint8Array(readFileSync(out));
+          assert.equal(opensslAccepts(msg, [], ['-crl_check']), expected === 'ok', `openssl on ${crlName}`);
+          const insp = await p7m(['inspect', out]);
+          assert.match(insp.stdout.toString(), /^crls:            1$/m);
+          assert.match(insp.stdout.toString(), new RegExp(`from CN=p7m test CA,O=p7m test, ${crlName === 'ca-rsa' ? 1 : 0} revoked`));
+        }
+      }
+    }
+    const bad = await p7m(['sign', inF, '--signer', pki.rsa.certPath, '--key', pki.rsa.keyPath, '--crl', pki.rsa.certPath, '-o', join(pki.dir, 'never.p7m')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /no X509 CRL block/);
+  });
+
+  it('the library writes them in both encodings (buffer and streaming)', async () => {
+    const der = await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key, crls: [crlDer('ca-rsa')] });
+    await assert.rejects(verify(der, { trust: [pki.ca.der], revocation: 'signer' }), RevokedCertificateError);
+    const { createSignedDataStreamEncoder } = await import('../src/signed/sign.js');
+    const enc = createSignedDataStreamEncoder({ signerCert: pki.rsa.der, signerKey: pki.rsa.key, crls: [crlDer('ca-clean')] });
+    const streamed = new Uint8Array(Buffer.concat([enc.header(), enc.segment(TEXT), await enc.finish()]));
+    assert.equal(parseBer(streamed).indefinite, true);
+    assert.equal(await p7mDecision(streamed, { trust: [pki.ca.der], revocation: 'signer' }), 'ok');
+  });
+});
+
 describe('CLI: --crl and --crl-check', () => {
   let msg: string;
   before(async () => { msg = file('cli.p7m', await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key })); });

@@ -11,6 +11,7 @@ import {
   type SignatureParams, type SigningHash, digestAlgorithmIdentifier, nodeKeyOptions, signatureAlgorithmIdentifier, signingParams,
 } from './algorithms.js';
 import { type CertInfo, parseCertificate } from '../keys/certificate.js';
+import { parseCrl } from '../keys/crl.js';
 import {
   type SignedDataParts, type SignerId, encodeSignedData, encodeSignerInfo, signedDataStreamHeader, signedDataStreamSegment,
   signedDataStreamTrailer, signedDataVersion,
@@ -22,6 +23,8 @@ export interface SignOptions {
   readonly signerKey: KeyObject;
   /** Intermediate certificates (DER) to carry in the message, so that receivers can build the chain. */
   readonly chain?: readonly Uint8Array[];
+  /** CRLs (DER) to carry in the message, so that receivers can check revocation (`openssl cms -verify -crl_check` uses them). */
+  readonly crls?: readonly Uint8Array[];
   /** Leave the content out of the message (RFC 5652 §5.2: eContent absent). */
   readonly detached?: boolean;
   /** Default sha256 for RSA; for EC keys the digest paired with the curve (P-256 → sha256, P-384 → sha384). */
@@ -48,6 +51,7 @@ export interface SignerInfoResult {
   readonly signerInfo: Uint8Array;
   /** Certificates to carry: the signer's first, then the chain. */
   readonly certificates: readonly Uint8Array[];
+  readonly crls: readonly Uint8Array[];
   readonly signingTime: Date;
   readonly contentIdentifier: Uint8Array;
   readonly signature: Uint8Array;
@@ -63,6 +67,7 @@ export class SignedDataBuilder {
   private readonly params: SignatureParams;
   private readonly sid: SignerId;
   private readonly certificates: readonly Uint8Array[];
+  private readonly crls: readonly Uint8Array[];
   private readonly clock: () => Date;
   private readonly contentIdentifier: Uint8Array;
   private readonly hash: Hash;
@@ -86,6 +91,10 @@ export class SignedDataBuilder {
     this.detached = opts.detached ?? false;
     this.bare = opts.bare ?? false;
     this.certificates = [opts.signerCert, ...chain];
+    this.crls = (opts.crls ?? []).map((c, i) => {
+      try { parseCrl(c); } catch (e) { throw e instanceof P7mError ? new KeyFileError(`CRL ${i + 1}: ${e.message}`, { cause: e }) : e; }
+      return c;
+    });
     this.clock = opts.clock ?? ((): Date => new Date());
     if (opts.contentIdentifier && (opts.contentIdentifier.length === 0 || opts.contentIdentifier.length > 256)) {
       throw new UsageError('contentIdentifier must be 1 to 256 bytes');
@@ -120,7 +129,7 @@ export class SignedDataBuilder {
       signatureAlgorithm: signatureAlgorithmIdentifier(this.params),
       signature,
     });
-    return { signerInfo, certificates: this.certificates, signingTime: new Date(Math.floor(signingTime.getTime() / 1000) * 1000), contentIdentifier: this.contentIdentifier, signature };
+    return { signerInfo, certificates: this.certificates, crls: this.crls, signingTime: new Date(Math.floor(signingTime.getTime() / 1000) * 1000), contentIdentifier: this.contentIdentifier, signature };
   }
 }
 
@@ -145,7 +154,7 @@ export async function sign(content: Uint8Array, opts: SignOptions): Promise<Uint
   const b = new SignedDataBuilder(opts);
   b.update(content);
   const r = await b.finish();
-  return encodeSignedData({ ...b.parts, certificates: r.certificates, signerInfo: r.signerInfo }, b.detached ? null : content, b.bare);
+  return encodeSignedData({ ...b.parts, certificates: r.certificates, crls: r.crls, signerInfo: r.signerInfo }, b.detached ? null : content, b.bare);
 }
 
 export interface SignedDataStreamEncoder {
@@ -179,7 +188,7 @@ export function createSignedDataStreamEncoder(opts: SignOptions): SignedDataStre
       if (state !== 'content') throw new UsageError('finish() must follow header()');
       state = 'done';
       result = await b.finish();
-      return signedDataStreamTrailer({ certificates: result.certificates, signerInfo: result.signerInfo }, b.detached, b.bare);
+      return signedDataStreamTrailer({ certificates: result.certificates, crls: result.crls, signerInfo: result.signerInfo }, b.detached, b.bare);
     },
     get result() { return result; },
   };

@@ -100,7 +100,14 @@ export interface SignedDataParts {
   readonly digestAlgorithm: AlgorithmIdentifier;
   readonly eContentType: string;
   readonly certificates: readonly Uint8Array[];
+  /** DER CRLs for the crls [1] field (RFC 5652 §10.2.1), so that a receiver can check revocation. */
+  readonly crls?: readonly Uint8Array[];
   readonly signerInfo: Uint8Array;
+}
+
+/** [1] IMPLICIT RevocationInfoChoices, omitted when empty (OPTIONAL). */
+function crlSet(crls: readonly Uint8Array[] | undefined): Uint8Array {
+  return !crls || crls.length === 0 ? new Uint8Array(0) : tlv(0xa1, concatBytes(crls));
 }
 
 function certificateSet(certs: readonly Uint8Array[]): Uint8Array {
@@ -124,6 +131,7 @@ export function encodeSignedData(p: SignedDataParts, content: Uint8Array | null,
     tlv(TAG.SET, encodeAlgorithmIdentifier(p.digestAlgorithm)),
     encap,
     certificateSet(p.certificates),
+    crlSet(p.crls),
     tlv(TAG.SET, p.signerInfo),
   );
   return bare ? sd : tlv(TAG.SEQUENCE, encodeOid(OID.signedData), tlv(TAG.CONTEXT_0_CONSTRUCTED, sd));
@@ -155,10 +163,11 @@ export function signedDataStreamSegment(chunk: Uint8Array): Uint8Array {
   return chunk.length === 0 ? new Uint8Array(0) : concatBytes([header(TAG.OCTET_STRING, chunk.length), chunk]);
 }
 
-export function signedDataStreamTrailer(p: Pick<SignedDataParts, 'certificates' | 'signerInfo'>, detached: boolean, bare = false): Uint8Array {
+export function signedDataStreamTrailer(p: Pick<SignedDataParts, 'certificates' | 'crls' | 'signerInfo'>, detached: boolean, bare = false): Uint8Array {
   return concatBytes([
     ...(detached ? [] : [EOC, EOC, EOC]), // OCTET STRING, [0] eContent, EncapsulatedContentInfo
     certificateSet(p.certificates),
+    crlSet(p.crls),
     tlv(TAG.SET, p.signerInfo),
     EOC, // SignedData
     ...(bare ? [] : [EOC, EOC]), // [0], ContentInfo

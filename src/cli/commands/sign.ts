@@ -1,10 +1,10 @@
 import { list, oneOf, parse, str, type Options } from '../args.js';
-import { openInputFile, outputSink, refuseSameFile } from '../io.js';
+import { openInputFile, outputSink, readWholeFile, refuseSameFile } from '../io.js';
 import { checkSignatureChoice, loadSigner, signatureHelp, signatureOptions, signedOptions } from '../signer.js';
-import { UsageError } from '../../errors.js';
+import { KeyFileError, UsageError } from '../../errors.js';
 
 export const help = `usage: p7m sign [IN] (--signer CERT --key KEY | --p12 FILE) [--pass SPEC] [-o OUT] [--detached]
-                [--form der|pem|smime] [--certfile FILE] [--digest sha256|sha384|sha512] [--pss]
+                [--form der|pem|smime] [--certfile FILE] [--crl FILE] [--digest sha256|sha384|sha512] [--pss]
                 [--signer-rid issuer-serial|ski]
 
 Sign IN (default: standard input) as CMS SignedData (RFC 5652 §5). The signed attributes always hold
@@ -17,6 +17,8 @@ options:
   --p12 FILE           signer certificate and key from a PKCS#12 file
   --pass SPEC          password: pass:TEXT, env:VAR, file:PATH or stdin
   --certfile FILE      more certificates to include (the chain up to the CA)
+  --crl FILE           a CRL to include (PEM or DER; repeatable), for receivers that check
+                       revocation (p7m verify --crl-check, openssl cms -verify -crl_check)
   --detached           leave the content out of the message (a detached signature); with --form
                        smime, a clear-signed multipart/signed entity (RFC 8551 §3.5.3) instead: the
                        content, lines ending in CRLF, then the signature (see "clear-signed" below)
@@ -36,7 +38,7 @@ example:
 
 const options: Options = {
   signer: { type: 'string' }, key: { type: 'string' }, p12: { type: 'string' }, pass: { type: 'string' },
-  certfile: { type: 'string', multiple: true }, detached: { type: 'boolean' }, ...signatureOptions(''),
+  certfile: { type: 'string', multiple: true }, crl: { type: 'string', multiple: true }, detached: { type: 'boolean' }, ...signatureOptions(''),
   'signer-rid': { type: 'string' }, form: { type: 'string' }, out: { type: 'string', short: 'o' },
 };
 
@@ -52,7 +54,18 @@ export async function run(args: string[]): Promise<number> {
   const { encodeOutput } = await import('../../stream/armor.js');
   const { rechunk } = await import('../../encrypt.js');
   checkSignatureChoice(o, signer, '');
-  const signOpts = { ...signer, ...(o.digest ? { digest: o.digest } : {}), pss: o.pss, rid: o.rid };
+  const crls: Uint8Array[] = [];
+  if (v.crl !== undefined) {
+    const { loadCrls } = await import('../../keys/crl.js');
+    for (const f of list(v.crl)) {
+      try {
+        crls.push(...loadCrls(await readWholeFile(f, 'CRL')).map((c) => c.der));
+      } catch (e) {
+        throw e instanceof KeyFileError ? new KeyFileError(`${f}: ${e.message}`, { cause: e }) : e;
+      }
+    }
+  }
+  const signOpts = { ...signer, ...(o.digest ? { digest: o.digest } : {}), pss: o.pss, rid: o.rid, crls };
   const input = openInputFile(positionals[0]);
   let output: AsyncIterable<Uint8Array>;
   if (v.detached === true && form === 'smime') {
