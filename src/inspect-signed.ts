@@ -6,7 +6,7 @@
  */
 import { P7mError } from './errors.js';
 import { algorithmName, hex, nameToString } from './describe.js';
-import { parseCertificate } from './keys/certificate.js';
+import { type CertInfo, parseCertificate } from './keys/certificate.js';
 import { parseCrl } from './keys/crl.js';
 import { OID } from './oids.js';
 import { parseSignedAttributes } from './signed/attributes.js';
@@ -57,7 +57,8 @@ export interface SignedInspection {
   };
   certificates: InspectedCertificate[];
   crls: InspectedCrl[];
-  signers: InspectedSigner[];
+  /** A SignerInfo p7m cannot read is listed as malformed, like a certificate or CRL. */
+  signers: (InspectedSigner | { malformed: string })[];
 }
 
 const reason = (e: unknown): string => (e instanceof P7mError ? e.message : String(e));
@@ -100,26 +101,13 @@ export async function inspectSignedDer(
     crls = [{ malformed: reason(e) }];
   }
 
-  const signers = t.signerInfos.map((bytes): InspectedSigner => {
-    const si = decodeSignerInfo(bytes);
-    const attrs = si.signedAttrs ? parseSignedAttributes(si.signedAttrs) : undefined;
-    const cert = carried.find((c) => typeof c !== 'string' && (si.sid.kind === 'ski'
-      ? c.subjectKeyIdentifier !== undefined && Buffer.compare(c.subjectKeyIdentifier, si.sid.ski) === 0
-      : Buffer.compare(c.issuerDer, si.sid.issuerDer) === 0 && Buffer.compare(c.serial, si.sid.serial) === 0));
-    return {
-      version: si.version,
-      identifier: si.sid.kind === 'ski'
-        ? { type: 'subjectKeyIdentifier', ski: hex(si.sid.ski) }
-        : { type: 'issuerAndSerialNumber', issuer: nameToString(si.sid.issuerDer), serial: hex(si.sid.serial) },
-      ...(cert && typeof cert !== 'string' ? { certificate: cert.subject } : {}),
-      digest: algorithmName(si.digestAlgorithm.oid),
-      digestOid: si.digestAlgorithm.oid,
-      signature: algorithmName(si.signatureAlgorithm.oid),
-      signatureOid: si.signatureAlgorithm.oid,
-      signedAttributes: attrs !== undefined,
-      ...(attrs?.signingTime ? { signingTime: attrs.signingTime.toISOString() } : {}),
-      ...(attrs?.contentIdentifier ? { contentIdentifier: hex(attrs.contentIdentifier) } : {}),
-    };
+  const signers = t.signerInfos.map((bytes): InspectedSigner | { malformed: string } => {
+    try {
+      return describeSigner(bytes, carried);
+    } catch (e) {
+      if (e instanceof P7mError) return { malformed: e.message };
+      throw e;
+    }
   });
 
   return {
@@ -142,6 +130,29 @@ export async function inspectSignedDer(
   };
 }
 
+/** One SignerInfo as its signer names itself, with the carried certificate that matches it, if any. */
+function describeSigner(bytes: Uint8Array, carried: readonly (CertInfo | string)[]): InspectedSigner {
+  const si = decodeSignerInfo(bytes);
+  const attrs = si.signedAttrs ? parseSignedAttributes(si.signedAttrs) : undefined;
+  const cert = carried.find((c): c is CertInfo => typeof c !== 'string' && (si.sid.kind === 'ski'
+    ? c.subjectKeyIdentifier !== undefined && Buffer.compare(c.subjectKeyIdentifier, si.sid.ski) === 0
+    : Buffer.compare(c.issuerDer, si.sid.issuerDer) === 0 && Buffer.compare(c.serial, si.sid.serial) === 0));
+  return {
+    version: si.version,
+    identifier: si.sid.kind === 'ski'
+      ? { type: 'subjectKeyIdentifier', ski: hex(si.sid.ski) }
+      : { type: 'issuerAndSerialNumber', issuer: nameToString(si.sid.issuerDer), serial: hex(si.sid.serial) },
+    ...(cert ? { certificate: cert.subject } : {}),
+    digest: algorithmName(si.digestAlgorithm.oid),
+    digestOid: si.digestAlgorithm.oid,
+    signature: algorithmName(si.signatureAlgorithm.oid),
+    signatureOid: si.signatureAlgorithm.oid,
+    signedAttributes: attrs !== undefined,
+    ...(attrs?.signingTime ? { signingTime: attrs.signingTime.toISOString() } : {}),
+    ...(attrs?.contentIdentifier ? { contentIdentifier: hex(attrs.contentIdentifier) } : {}),
+  };
+}
+
 export function formatSignedInspection(i: SignedInspection): string {
   const c = i.content;
   const lines = [
@@ -155,6 +166,7 @@ export function formatSignedInspection(i: SignedInspection): string {
     `signers:         ${i.signers.length}`,
   ];
   i.signers.forEach((s, n) => {
+    if ('malformed' in s) { lines.push(`  ${n + 1}. malformed: ${s.malformed}`); return; }
     lines.push(`  ${n + 1}. version ${s.version}`);
     if (s.identifier.type === 'issuerAndSerialNumber') lines.push(`     issuer:        ${s.identifier.issuer}`, `     serial:        ${s.identifier.serial}`);
     else lines.push(`     subject key id: ${s.identifier.ski}`);

@@ -11,6 +11,7 @@ import { type InputForm, type OpenedInput, openInput } from './stream/armor.js';
 import { peekContentType } from './stream/peek.js';
 import { type SignedInspection, inspectSignedDer } from './inspect-signed.js';
 import { parseMultipartSigned, sniffMultipartSigned } from './signed/multipart.js';
+import { DEFAULT_SIGNED_DATA_LIMITS } from './signed/reader.js';
 import { readEnvelope } from './stream/envelope-reader.js';
 
 export interface InspectedRecipient {
@@ -55,14 +56,16 @@ export async function inspectStream(source: AsyncIterable<Uint8Array>, limits?: 
  * multipart/signed entity (SignedInspection, src/inspect-signed.ts); `contentType` tells which.
  */
 export async function inspectMessage(source: AsyncIterable<Uint8Array>, limits?: Partial<Limits>): Promise<Inspection | SignedInspection> {
+  // The caller's limits apply to signed messages too, over the signed reader's own defaults.
+  const signedLimits = { ...DEFAULT_SIGNED_DATA_LIMITS, ...(limits ?? {}) };
   const sniffed = await sniffMultipartSigned(source);
   if (sniffed.multipartSigned) {
     const { content, signature } = parseMultipartSigned(sniffed.entity);
-    return inspectSignedDer(Readable.from([signature]), 'smime', { clearSignedLength: content.length });
+    return inspectSignedDer(Readable.from([signature]), 'smime', { clearSignedLength: content.length, limits: signedLimits });
   }
   const input = await openInput(sniffed.stream);
   const { contentType, stream } = await peekContentType(input.der);
-  if (contentType === OID.signedData) return inspectSignedDer(stream, input.form);
+  if (contentType === OID.signedData) return inspectSignedDer(stream, input.form, { limits: signedLimits });
   return inspectEnvelope({ ...input, der: stream }, limits);
 }
 

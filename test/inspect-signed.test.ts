@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { makePki, openssl, type Pki } from './fixtures/signed/pki.js';
 import { sign } from '../src/signed/sign.js';
 import { inspectMessage } from '../src/inspect.js';
-import type { SignedInspection } from '../src/inspect-signed.js';
+import type { InspectedSigner, SignedInspection } from '../src/inspect-signed.js';
 import { parseCertificate } from '../src/keys/certificate.js';
 import { tlv } from '../src/format/der.js';
 import { parseBer } from './interop/ber.js';
@@ -35,6 +35,10 @@ async function signed(bytes: Uint8Array): Promise<SignedInspection> {
   return r as SignedInspection;
 }
 const serialHex = (der: Uint8Array): string => Buffer.from(parseCertificate(der).serial).toString('hex');
+function ok(s: SignedInspection['signers'][number]): InspectedSigner {
+  assert.ok(!('malformed' in s), JSON.stringify(s));
+  return s as InspectedSigner;
+}
 
 describe('inspect: signed messages', () => {
   it('p7m\'s own: signer by issuer and serial, its certificate and the chain, signingTime and content identifier', async () => {
@@ -46,7 +50,7 @@ describe('inspect: signed messages', () => {
     assert.equal(i.clearSigned, false);
     assert.deepEqual(i.content, { type: 'data', typeOid: '1.2.840.113549.1.7.1', detached: false, length: TEXT.length });
     assert.equal(i.signers.length, 1);
-    const s = i.signers[0]!;
+    const s = ok(i.signers[0]!);
     assert.deepEqual(s.identifier, { type: 'issuerAndSerialNumber', issuer: 'CN=p7m test intermediate,O=p7m test', serial: serialHex(pki.ec256.der) });
     assert.equal(s.certificate, 'CN=ec256 signer,O=p7m test');
     assert.equal(s.digest, 'sha256');
@@ -59,9 +63,9 @@ describe('inspect: signed messages', () => {
 
   it('a subject key identifier signer', async () => {
     const i = await signed(await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key, rid: 'ski' }));
-    assert.deepEqual(i.signers[0]!.identifier, { type: 'subjectKeyIdentifier', ski: Buffer.from(parseCertificate(pki.rsa.der).subjectKeyIdentifier!).toString('hex') });
-    assert.equal(i.signers[0]!.version, 3);
-    assert.equal(i.signers[0]!.certificate, 'CN=rsa signer,O=p7m test');
+    assert.deepEqual(ok(i.signers[0]!).identifier, { type: 'subjectKeyIdentifier', ski: Buffer.from(parseCertificate(pki.rsa.der).subjectKeyIdentifier!).toString('hex') });
+    assert.equal(ok(i.signers[0]!).version, 3);
+    assert.equal(ok(i.signers[0]!).certificate, 'CN=rsa signer,O=p7m test');
   });
 
   it('openssl\'s: PEM with SHA-384, no content identifier; DER detached; S/MIME clear-signed', async () => {
@@ -69,9 +73,9 @@ describe('inspect: signed messages', () => {
     const base = ['cms', '-sign', '-in', inF, '-signer', pki.rsa.certPath, '-inkey', pki.rsa.keyPath];
     const pem = await signed(new Uint8Array(openssl([...base, '-binary', '-nodetach', '-md', 'sha384', '-outform', 'PEM'])));
     assert.equal(pem.form, 'pem');
-    assert.equal(pem.signers[0]!.digest, 'sha384');
-    assert.equal(pem.signers[0]!.contentIdentifier, undefined);
-    assert.match(pem.signers[0]!.signingTime ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.equal(ok(pem.signers[0]!).digest, 'sha384');
+    assert.equal(ok(pem.signers[0]!).contentIdentifier, undefined);
+    assert.match(ok(pem.signers[0]!).signingTime ?? '', /^\d{4}-\d\d-\d\dT/);
     assert.equal(pem.content.length, TEXT.length);
 
     const detached = await signed(new Uint8Array(openssl([...base, '-binary', '-outform', 'DER'])));
@@ -111,6 +115,27 @@ describe('inspect: signed messages', () => {
     assert.ok('malformed' in i.crls[1]!);
   });
 
+  it('the caller\'s limits hold for signed messages too (found in review)', async () => {
+    const m = await sign(TEXT, { signerCert: pki.ec256.der, signerKey: pki.ec256.key, chain: [pki.inter.der] });
+    await assert.rejects(inspectMessage(Readable.from([m]), { maxCertificates: 1 }), (e: Error & { code?: string }) => e.code === 'ERR_LIMIT_EXCEEDED');
+    assert.equal((await signed(m)).certificates.length, 2);
+  });
+
+  it('a SignerInfo that cannot be read is listed as malformed; the rest of the message is still shown', async () => {
+    const m = await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
+    // Version 3 with an issuerAndSerialNumber (RFC 5652 §5.3 wants 1): the SignerInfo's version INTEGER is 02 01 01.
+    const ci = parseBer(m);
+    const sd = ci.children[1]!.children[0]!;
+    const si = sd.children[sd.children.length - 1]!.children[0]!;
+    const bad = Buffer.from(m);
+    assert.deepEqual([...bad.subarray(si.contentStart, si.contentStart + 3)], [2, 1, 1]);
+    bad[si.contentStart + 2] = 3;
+    const i = await signed(bad);
+    assert.equal(i.signers.length, 1);
+    assert.match((i.signers[0] as { malformed: string }).malformed, /version 3 with issuerAndSerialNumber/);
+    assert.equal(i.certificates.length, 1);
+  });
+
   it('a malformed SignedData is ERR_MALFORMED_INPUT', async () => {
     const msg = await sign(TEXT, { signerCert: pki.rsa.der, signerKey: pki.rsa.key });
     await assert.rejects(inspectMessage(Readable.from([msg.subarray(0, msg.length - 40)])), MalformedInputError);
@@ -129,6 +154,6 @@ describe('p7m inspect on signed messages (CLI)', () => {
     const j = await p7m(['inspect', f, '--json']);
     const parsed = JSON.parse(j.stdout.toString()) as SignedInspection;
     assert.equal(parsed.contentType, 'signedData');
-    assert.equal(parsed.signers[0]!.certificate, 'CN=rsa signer,O=p7m test');
+    assert.equal(ok(parsed.signers[0]!).certificate, 'CN=rsa signer,O=p7m test');
   });
 });
