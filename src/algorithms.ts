@@ -25,6 +25,9 @@ export interface ContentCipher {
   readonly mode: 'cbc' | 'gcm';
 }
 
+/** What p7m writes without a --cipher: what Outlook writes, and every peer reads (README). */
+export const DEFAULT_CONTENT_CIPHER: ContentCipherName = 'aes-256-cbc';
+
 /** The tag length p7m writes (RFC 5084 §3.2 allows 12 to 16; 16 is GCM's full tag, what openssl writes). */
 export const GCM_TAG_LENGTH = 16;
 

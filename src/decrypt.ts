@@ -7,7 +7,8 @@ import { type CipherGCMTypes, type DecipherGCM, createDecipheriv, createPublicKe
 import { Readable } from 'node:stream';
 import { type ContentCipher, contentCipherByOid } from './algorithms.js';
 import { DecryptionFailedError, KeyFileError, LimitExceededError, MalformedInputError, NoMatchingRecipientError, P7mError, UnsupportedAlgorithmError, UnsupportedContentError, UsageError } from './errors.js';
-import { octetString, parseBer, sequence, smallInteger } from './format/asn1.js';
+import { octetString, parseBer } from './format/asn1.js';
+import { checkGcmParams, decodeGcmParams } from './format/gcm-params.js';
 import type { RecipientInfo } from './format/recipient-info.js';
 import { type CertInfo } from './keys/certificate.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -103,10 +104,6 @@ function isCertInfo(x: unknown): x is CertInfo {
   return typeof x === 'object' && x !== null && 'issuerDer' in x && 'publicKey' in x;
 }
 
-/** GCM nonce lengths read (RFC 5084 §3.2 recommends 12, which p7m writes). */
-const GCM_NONCE_MIN = 8;
-const GCM_NONCE_MAX = 16;
-
 /**
  * The content cipher, which must fit the structure: RFC 5084 §3 puts AES-GCM in AuthEnvelopedData only,
  * and an AuthEnvelopedData needs an authenticated cipher (RFC 5083 §2.1).
@@ -120,18 +117,6 @@ function cipherOf(header: EnvelopeHeader): ContentCipher {
     throw new UnsupportedAlgorithmError(`${cipher.name} inside EnvelopedData: AES-GCM belongs in AuthEnvelopedData (RFC 5084 §3)`);
   }
   return cipher;
-}
-
-/** GCMParameters (RFC 5084 §3.2): the nonce, and the tag length (12 when absent). */
-function gcmParamsOf(header: EnvelopeHeader, cipher: ContentCipher): { nonce: Uint8Array; tagLength: number } {
-  const params = header.contentEncryptionAlgorithm.params;
-  if (!params) throw new MalformedInputError(`content encryption algorithm ${cipher.name} has no parameters`);
-  const f = sequence(parseBer(params, 'GCMParameters'), 'GCMParameters', 1, 2);
-  const nonce = octetString(f[0]!, 'GCM nonce');
-  const tagLength = f[1] ? smallInteger(f[1], 'GCM tag length') : 12;
-  if (nonce.length < GCM_NONCE_MIN || nonce.length > GCM_NONCE_MAX) throw new MalformedInputError(`GCM nonce of ${nonce.length} bytes (p7m reads ${GCM_NONCE_MIN} to ${GCM_NONCE_MAX})`);
-  if (tagLength < 12 || tagLength > 16) throw new MalformedInputError(`GCM tag length ${tagLength} (RFC 5084 §3.2: 12 to 16)`);
-  return { nonce, tagLength };
 }
 
 /** The content-encryption IV from the algorithm parameters (RFC 3565 §4.1, RFC 3370 §5.1). */
@@ -209,7 +194,7 @@ export async function openDecryption(source: AsyncIterable<Uint8Array>, identity
   const env = await readEnvelope(input.der, l);
   const { header } = env;
   const cipher = cipherOf(header);
-  const gcm = cipher.mode === 'gcm' ? gcmParamsOf(header, cipher) : null;
+  const gcm = cipher.mode === 'gcm' ? checkGcmParams(decodeGcmParams(header.contentEncryptionAlgorithm.params)) : null;
   const iv = gcm ? gcm.nonce : ivOf(header, cipher);
   if (header.ciphertextLength !== null) checkCiphertextLength(header.ciphertextLength, cipher);
   const cands = candidates(header.recipientInfos, identity, cipher, l.maxCandidates);

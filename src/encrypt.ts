@@ -5,11 +5,12 @@
  */
 import { type CipherGCM, type CipherGCMTypes, createCipheriv, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { type ContentCipherName, type HashName, GCM_TAG_LENGTH, contentCipherByName, hashByName } from './algorithms.js';
+import { type ContentCipherName, type HashName, DEFAULT_CONTENT_CIPHER, GCM_TAG_LENGTH, contentCipherByName, hashByName } from './algorithms.js';
 import { UsageError } from './errors.js';
 import { encodeRecipientInfos, encodeKeyTransRecipientInfo, type RecipientInfo } from './format/recipient-info.js';
 import { envelopeFraming, envelopedDataVersion } from './format/enveloped.js';
-import { TAG, encodeSmallInt, tlv } from './format/der.js';
+import { TAG, tlv } from './format/der.js';
+import { encodeGcmParams } from './format/gcm-params.js';
 import type { CertInfo } from './keys/certificate.js';
 import { OID } from './oids.js';
 import type { Recipient } from './recipient.js';
@@ -74,7 +75,7 @@ export interface PreparedEnvelope {
 
 /** Validates the options and recipients, wraps a fresh key for each recipient. */
 export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptObserver): Promise<PreparedEnvelope> {
-  const cipher = contentCipherByName(opts.cipher ?? 'aes-256-cbc');
+  const cipher = contentCipherByName(opts.cipher ?? DEFAULT_CONTENT_CIPHER);
   const keyTransport = opts.keyTransport ?? 'pkcs1';
   if (keyTransport !== 'pkcs1' && keyTransport !== 'oaep') throw new UsageError(`unknown key transport ${keyTransport}`);
   const oaepHash = hashByName(opts.oaepHash ?? 'sha256').name;
@@ -100,10 +101,9 @@ export async function prepareEnvelope(opts: EncryptOptions, observer?: EncryptOb
   const gcm = cipher.mode === 'gcm';
   // RFC 5083 §2.1: AuthEnvelopedData's version is always 0.
   const version = gcm ? 0 : envelopedDataVersion({ recipientInfos: infos });
-  // RFC 5084 §3.2: GCMParameters { aes-nonce, aes-ICVlen DEFAULT 12 }; the 16-byte tag is written out.
   const contentEncryptionAlgorithm = {
     oid: cipher.oid,
-    params: gcm ? tlv(TAG.SEQUENCE, tlv(TAG.OCTET_STRING, iv), encodeSmallInt(GCM_TAG_LENGTH)) : tlv(TAG.OCTET_STRING, iv),
+    params: gcm ? encodeGcmParams({ nonce: iv, tagLength: GCM_TAG_LENGTH }) : tlv(TAG.OCTET_STRING, iv),
   };
   const contentType = opts.contentType ?? OID.data;
 

@@ -11,7 +11,7 @@ import { parseCrl } from './keys/crl.js';
 import { OID } from './oids.js';
 import { parseSignedAttributes } from './signed/attributes.js';
 import { type SignedDataLimits, DEFAULT_SIGNED_DATA_LIMITS, crlsOf, readSignedData } from './signed/reader.js';
-import { decodeSignerInfo } from './signed/signer-info.js';
+import { decodeSignerInfo, signerCertificate } from './signed/signer-info.js';
 
 export interface InspectedSigner {
   version: number;
@@ -134,9 +134,7 @@ export async function inspectSignedDer(
 function describeSigner(bytes: Uint8Array, carried: readonly (CertInfo | string)[]): InspectedSigner {
   const si = decodeSignerInfo(bytes);
   const attrs = si.signedAttrs ? parseSignedAttributes(si.signedAttrs) : undefined;
-  const cert = carried.find((c): c is CertInfo => typeof c !== 'string' && (si.sid.kind === 'ski'
-    ? c.subjectKeyIdentifier !== undefined && Buffer.compare(c.subjectKeyIdentifier, si.sid.ski) === 0
-    : Buffer.compare(c.issuerDer, si.sid.issuerDer) === 0 && Buffer.compare(c.serial, si.sid.serial) === 0));
+  const cert = signerCertificate(si.sid, carried.filter((c): c is CertInfo => typeof c !== 'string'));
   return {
     version: si.version,
     identifier: si.sid.kind === 'ski'

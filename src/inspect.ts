@@ -2,7 +2,8 @@
 import { Readable } from 'node:stream';
 import { CONTENT_CIPHERS } from './algorithms.js';
 import { P7mError, MalformedInputError } from './errors.js';
-import { octetString, parseBer, sequence } from './format/asn1.js';
+import { octetString, parseBer } from './format/asn1.js';
+import { decodeGcmParams } from './format/gcm-params.js';
 import { decodeOaepParams } from './format/oaep-params.js';
 import { algorithmName, describeRecipient, hex, nameToString } from './describe.js';
 import { type Limits, resolveLimits } from './limits.js';
@@ -80,11 +81,9 @@ async function inspectEnvelope(input: OpenedInput, limits?: Partial<Limits>): Pr
   let iv: string | undefined;
   try {
     const params = h.contentEncryptionAlgorithm.params;
-    if (params) {
-      const node = parseBer(params, 'iv');
-      // GCMParameters (RFC 5084 §3.2) start with the nonce; CBC's parameters are the IV.
-      iv = hex(octetString(cipher?.mode === 'gcm' ? sequence(node, 'GCMParameters', 1, 2)[0]! : node, 'iv'));
-    }
+    // GCM's nonce is in GCMParameters (RFC 5084 §3.2); CBC's parameters are the IV.
+    if (cipher?.mode === 'gcm') iv = hex(decodeGcmParams(params).nonce);
+    else if (params) iv = hex(octetString(parseBer(params, 'iv'), 'iv'));
   } catch (e) {
     if (!(e instanceof MalformedInputError)) throw e;
   }

@@ -11,7 +11,7 @@ import { type EncryptOptions, prepareEnvelope } from './encrypt.js';
 import type { ReceivePolicy } from './receive.js';
 import type { SignerOptions } from './send.js';
 import { tripleWrap, verifyTripleWrapped, type TripleUnwrapResult } from './signed/triple-wrap.js';
-import { contentCipherByName } from './algorithms.js';
+import { DEFAULT_CONTENT_CIPHER, contentCipherByName } from './algorithms.js';
 import { OID } from './oids.js';
 import { wrapContentInfo } from './signed/content-info.js';
 
@@ -22,7 +22,7 @@ export async function encryptTripleWrapped(content: Uint8Array, opts: EncryptOpt
       // RFC 5083 §2.1: an AuthEnvelopedData of any content type but id-data needs authenticated attributes
       // (a content-type attribute), which a streaming reader cannot check (src/decrypt.ts). So AES-GCM
       // carries the signed layer as id-data holding its ContentInfo, as sign-then-encrypt does.
-      const gcm = contentCipherByName(opts.cipher ?? 'aes-256-cbc').mode === 'gcm';
+      const gcm = contentCipherByName(opts.cipher ?? DEFAULT_CONTENT_CIPHER).mode === 'gcm';
       const env = await prepareEnvelope({ ...opts, contentType: gcm ? OID.data : contentType });
       const body = gcm ? wrapContentInfo(contentType, inner) : inner;
       const parts: Uint8Array[] = [];

@@ -1,6 +1,6 @@
 /** Loading a signer (certificate + key, or PKCS#12) and the verification policy options, shared by commands. */
 import type { KeyObject } from 'node:crypto';
-import { KeyFileError, P7mError, UsageError } from '../errors.js';
+import { KeyFileError, UsageError } from '../errors.js';
 import { oneOf, str, list, type Options } from './args.js';
 import { readWholeFile } from './io.js';
 
@@ -95,21 +95,30 @@ export async function verifyPolicy(v: Record<string, unknown>, warn: (m: string)
     const { defaultReplayDbPath } = await import('../replay/cache.js');
     replayDb = str(v['replay-db']) ?? defaultReplayDbPath();
   }
-  const crls: Uint8Array[] = [];
-  for (const f of list(v.crl)) {
-    const bytes = await readWholeFile(f, 'CRL');
-    // Read now, so that a file that is not a CRL is named here rather than as "CRL 2" later.
-    const { loadCrls } = await import('../keys/crl.js');
-    try { loadCrls(bytes); } catch (e) {
-      throw e instanceof P7mError ? new KeyFileError(`${f}: ${e.message}`, { cause: e }) : e;
-    }
-    crls.push(bytes);
-  }
+  const crls = await readCrlFiles(list(v.crl));
   const revocation = oneOf(v['crl-check'], ['off', 'signer', 'chain'] as const, '--crl-check', crls.length ? 'signer' : 'off');
   return {
     trust, maxAgeMs, maxSkewMs, replayDb, requireReplayAttributes: replayDb !== null, requireContentIdentifier: v['require-content-id'] === true,
     crls, revocation,
   };
+}
+
+/**
+ * The CRLs in `files` (PEM or DER, several to a PEM file), DER each. Read at once, so that a file that
+ * is not a CRL is named by its path rather than as "CRL 2" later.
+ */
+export async function readCrlFiles(files: readonly string[]): Promise<Uint8Array[]> {
+  if (files.length === 0) return [];
+  const { loadCrls } = await import('../keys/crl.js');
+  const crls: Uint8Array[] = [];
+  for (const f of files) {
+    try {
+      crls.push(...loadCrls(await readWholeFile(f, 'CRL')).map((c) => c.der));
+    } catch (e) {
+      throw e instanceof KeyFileError ? new KeyFileError(`${f}: ${e.message}`, { cause: e }) : e;
+    }
+  }
+  return crls;
 }
 
 /** The digest names `--digest` / `--sign-digest` take (src/signed/algorithms.ts SIGNING_HASHES). */

@@ -1,8 +1,8 @@
 /**
  * Standard output, made on first use.
  *
- * `process.stdout` is built when first read: a SyncWriteStream for a file, a net socket for a pipe,
- * a tty stream for a terminal (~0.6, ~3 and ~3 ms here). A command that writes to a file never
+ * `process.stdout` is built when first read: a SyncWriteStream for a file (~0.6 ms here), a net
+ * socket for a pipe (~3 ms), a tty stream for a terminal (which loads node:tty and node:net). A command that writes to a file never
  * needs it, so nothing touches it until something is written there.
  *
  * A closed pipe (`p7m decrypt … | head`) or a full disk fails the write that met it, which the

@@ -8,6 +8,7 @@
  *     signature SignatureValue, unsignedAttrs [1] IMPLICIT UnsignedAttributes OPTIONAL }
  */
 import { MalformedInputError } from '../errors.js';
+import type { CertInfo } from '../keys/certificate.js';
 import { OID } from '../oids.js';
 import { type Node, integerBytes, isContext, isUniversal, octetString, octets, sequence, smallInteger, rawBytes, parseBer } from '../format/asn1.js';
 import { type AlgorithmIdentifier, decodeAlgorithmIdentifier, encodeAlgorithmIdentifier } from '../format/algorithm-identifier.js';
@@ -27,6 +28,13 @@ export interface SignerInfo {
   readonly signedAttrs?: Node;
   readonly signatureAlgorithm: AlgorithmIdentifier;
   readonly signature: Uint8Array;
+}
+
+/** The certificate a SignerInfo's sid names (RFC 5652 §5.3): by subject key identifier, or issuer and serial. */
+export function signerCertificate(sid: SignerId, certs: readonly CertInfo[]): CertInfo | undefined {
+  return certs.find((c) => sid.kind === 'ski'
+    ? c.subjectKeyIdentifier !== undefined && Buffer.compare(c.subjectKeyIdentifier, sid.ski) === 0
+    : Buffer.compare(c.issuerDer, sid.issuerDer) === 0 && Buffer.compare(c.serial, sid.serial) === 0);
 }
 
 export function decodeSignerInfo(der: Uint8Array): SignerInfo {

@@ -29,9 +29,9 @@ import { type FreshnessPolicy, checkFreshness } from './freshness.js';
 import { type SignatureScheme, keyFitsScheme, nodeKeyOptions, verificationParams, verifyHashByOid } from './algorithms.js';
 import { type CertInfo, parseCertificate } from '../keys/certificate.js';
 import { type CrlInfo, loadCrls, parseCrl } from '../keys/crl.js';
-import { bytesEqual, validatePath } from './chain.js';
+import { validatePath } from './chain.js';
 import { type SignedDataHeader, type SignedDataLimits, type SignedDataTrailer, DEFAULT_SIGNED_DATA_LIMITS, crlsOf, readSignedData } from './reader.js';
-import { type SignerId, decodeSignerInfo } from './signer-info.js';
+import { decodeSignerInfo, signerCertificate } from './signer-info.js';
 
 export { DEFAULT_MAX_AGE_MS, DEFAULT_MAX_SKEW_MS, checkFreshness } from './freshness.js';
 
@@ -199,7 +199,7 @@ export class SignedDataVerifier {
         throw e instanceof KeyFileError ? new MalformedInputError(`malformed message certificate ${i + 1}: ${e.message}`, { cause: e }) : e;
       }
     });
-    const signer = findSigner(si.sid, [...pool, ...this.anchors]);
+    const signer = signerCertificate(si.sid, [...pool, ...this.anchors]);
     if (!signer) throw new UntrustedSignerError('the signer certificate is neither in the message nor among the trust anchors');
 
     // RFC 5652 §5.6: messageDigest must equal the digest of the content, then the signature must verify.
@@ -290,11 +290,6 @@ function readCertificate(der: Uint8Array): CertInfo {
   return c;
 }
 
-function findSigner(sid: SignerId, certs: readonly CertInfo[]): CertInfo | undefined {
-  return certs.find((c) => sid.kind === 'ski'
-    ? c.subjectKeyIdentifier !== undefined && bytesEqual(c.subjectKeyIdentifier, sid.ski)
-    : bytesEqual(c.issuerDer, sid.issuerDer) && bytesEqual(c.serial, sid.serial));
-}
 
 /**
  * Buffer API: checks a whole ContentInfo(SignedData) and returns the content with what the signature

@@ -1,7 +1,7 @@
 import { list, oneOf, parse, str, type Options } from '../args.js';
-import { openInputFile, outputSink, readWholeFile, refuseSameFile } from '../io.js';
-import { checkSignatureChoice, loadSigner, signatureHelp, signatureOptions, signedOptions } from '../signer.js';
-import { KeyFileError, UsageError } from '../../errors.js';
+import { openInputFile, outputSink, refuseSameFile } from '../io.js';
+import { checkSignatureChoice, loadSigner, readCrlFiles, signatureHelp, signatureOptions, signedOptions } from '../signer.js';
+import { UsageError } from '../../errors.js';
 
 export const help = `usage: p7m sign [IN] (--signer CERT --key KEY | --p12 FILE) [--pass SPEC] [-o OUT] [--detached]
                 [--form der|pem|smime] [--certfile FILE] [--crl FILE] [--digest sha256|sha384|sha512] [--pss]
@@ -54,17 +54,7 @@ export async function run(args: string[]): Promise<number> {
   const { encodeOutput } = await import('../../stream/armor.js');
   const { rechunk } = await import('../../encrypt.js');
   checkSignatureChoice(o, signer, '');
-  const crls: Uint8Array[] = [];
-  if (v.crl !== undefined) {
-    const { loadCrls } = await import('../../keys/crl.js');
-    for (const f of list(v.crl)) {
-      try {
-        crls.push(...loadCrls(await readWholeFile(f, 'CRL')).map((c) => c.der));
-      } catch (e) {
-        throw e instanceof KeyFileError ? new KeyFileError(`${f}: ${e.message}`, { cause: e }) : e;
-      }
-    }
-  }
+  const crls = await readCrlFiles(list(v.crl));
   const signOpts = { ...signer, ...(o.digest ? { digest: o.digest } : {}), pss: o.pss, rid: o.rid, crls };
   const input = openInputFile(positionals[0]);
   let output: AsyncIterable<Uint8Array>;
