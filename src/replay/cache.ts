@@ -152,11 +152,21 @@ export function recordVerified(
   cache.checkAndRecord(record, { now, retentionMs: replayRetentionMs(policy) });
 }
 
+function isBusy(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? '';
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+/** Blocks the thread for `ms`: the replay cache is synchronous (better-sqlite3), and so is its busy wait. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function cacheError(p: string, e: unknown): P7mError {
   if (e instanceof P7mError) return e;
   const code = (e as { code?: string })?.code ?? '';
   const reason = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' ? 'the file is corrupt or not a database'
-    : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') ? 'it stayed locked by another process'
+    : isBusy(e) ? 'it stayed locked by another process'
     : code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EPERM' ? 'permission denied'
     : code.startsWith('SQLITE_CANTOPEN') || code === 'ENOENT' || code === 'ENOTDIR' ? 'it cannot be opened'
     : (e as Error)?.message ?? String(e);
@@ -188,16 +198,25 @@ export function openReplayCache(file: string, opts: { busyTimeoutMs?: number } =
   } catch (e) {
     throw cacheError(file, e);
   }
-  try {
-    // WAL: readers never block the writer; busy_timeout (above) makes concurrent writers queue, not fail.
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
-    if (String(mode).toLowerCase() !== 'wal') throw new ReplayCacheError(`replay cache ${file} unusable: cannot switch to WAL mode (${String(mode)})`);
-    // FULL: a recorded message stays recorded across a power cut (NORMAL could lose the last commits).
-    db.pragma('synchronous = FULL');
-    initSchema(db, file);
-  } catch (e) {
-    db.close();
-    throw cacheError(file, e);
+  // Setting up a new file while other processes do the same: SQLite returns SQLITE_BUSY at once, without
+  // waiting the busy timeout, where waiting could deadlock (a connection holding a read lock that wants
+  // to write, as the switch to WAL does). Each step is idempotent, so the whole set-up is tried again,
+  // until the busy timeout has passed. (Seen once in CI: 8 processes opening a new cache together.)
+  const deadline = Date.now() + (opts.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  for (;;) {
+    try {
+      // WAL: readers never block the writer; busy_timeout (above) makes concurrent writers queue, not fail.
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (String(mode).toLowerCase() !== 'wal') throw new ReplayCacheError(`replay cache ${file} unusable: cannot switch to WAL mode (${String(mode)})`);
+      // FULL: a recorded message stays recorded across a power cut (NORMAL could lose the last commits).
+      db.pragma('synchronous = FULL');
+      initSchema(db, file);
+      break;
+    } catch (e) {
+      if (isBusy(e) && Date.now() < deadline) { sleepSync(10 + Math.floor(Math.random() * 40)); continue; }
+      db.close();
+      throw cacheError(file, e);
+    }
   }
 
   const selectMatch = db.prepare<[Buffer, Buffer, number, Buffer], { first_seen: number }>(
